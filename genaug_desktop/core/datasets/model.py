@@ -1,0 +1,123 @@
+"""Plain data types for datasets: items, problems, scan options and results."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+Modality = Literal["image", "text"]
+
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".gif", ".tif", ".tiff"}
+)
+TEXT_EXTENSIONS = frozenset({".txt", ".csv", ".tsv", ".jsonl", ".ndjson"})
+#: Files that operating systems and tools drop into folders; never samples, never problems.
+IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", ".directory"})
+
+DEFAULT_MAX_PIXELS = 178_956_970  # Pillow's own bomb threshold (2 x MAX_IMAGE_PIXELS)
+DEFAULT_MAX_TEXT_CHARS = 1_000_000
+DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One sample of a dataset, referenced (never copied) by path and content hash.
+
+    ``key`` is stable and unique within a dataset: the relative POSIX path for images and
+    ``"relpath:LINE"`` for a text sample read from a line (or CSV row) of a file.
+    """
+
+    key: str
+    path: str
+    modality: Modality
+    label: str | None
+    sha256: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    mode: str | None = None
+    line: int | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a file (or one line of a file) could not be used."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def describe(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"path": self.path, "reason": self.reason}
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+@dataclass(slots=True)
+class ScanOptions:
+    """How to read a dataset. Defaults suit most datasets; every field has a CLI flag."""
+
+    text_column: str | None = None
+    label_column: str | None = None
+    encoding: str | None = None
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    workers: int | None = None  # None: pick from the machine and the dataset size
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "text_column": self.text_column,
+            "label_column": self.label_column,
+            "encoding": self.encoding,
+            "max_pixels": self.max_pixels,
+            "max_text_chars": self.max_text_chars,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ScanOptions:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
+class ScanBatch:
+    """Partial scan results, delivered as a job's progress payload."""
+
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ScanResult:
+    root: str
+    modality: Modality
+    items: list[Item]
+    problems: list[Problem]
+
+    def class_counts(self) -> dict[str, int]:
+        counts = Counter(i.label for i in self.items if i.label is not None)
+        return dict(sorted(counts.items()))
+
+    def to_json(self) -> dict[str, object]:
+        unlabeled = sum(1 for i in self.items if i.label is None)
+        return {
+            "modality": self.modality,
+            "items": len(self.items),
+            "classes": self.class_counts(),
+            "unlabeled": unlabeled,
+            "problems": [p.to_json() for p in self.problems],
+            "root": self.root,
+        }
+
+
+class DatasetError(Exception):
+    """The dataset as a whole cannot be used (missing path, not a dataset, unreadable)."""

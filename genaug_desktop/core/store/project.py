@@ -1,0 +1,486 @@
+"""The project: a ``NAME.genaug/`` folder with ``project.sqlite`` (WAL), ``blobs/`` and
+``checkpoints/``. The source dataset is referenced by path and content hash, never copied
+or modified.
+
+Every decision-type write is its own committed transaction before the call returns, so a
+decision that was acknowledged survives a kill -9.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from genaug_desktop import __version__
+from genaug_desktop.core.datasets.model import Item, Problem, ScanOptions
+from genaug_desktop.core.jobs import CancelToken, Job, Progress, Throttle
+from genaug_desktop.core.store import schema
+
+PROJECT_SUFFIX = ".genaug"
+DB_NAME = "project.sqlite"
+STATUSES = ("pending", "accepted", "rejected")
+ORIGINS = ("augmentation", "generator")
+
+_ITEM_COLUMNS = "key, path, modality, label, sha256, size, width, height, format, mode, line, text"
+
+
+class ProjectError(Exception):
+    """The project cannot be created or opened; the message says why, for a person."""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def is_project_dir(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, DB_NAME))
+
+
+def _connect(db_path: str) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves so that nothing sits uncommitted.
+    db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")  # a committed decision is on disk, even on power loss
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    return db
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: int
+    origin: str
+    source_item: str | None
+    label: str | None
+    status: str
+    reason: str | None
+    blob: str | None
+    text: str | None
+    provenance: dict[str, Any]
+    round: int | None
+    rule_id: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id, "origin": self.origin, "source": self.source_item, "label": self.label,
+            "status": self.status, "reason": self.reason, "rule": self.rule_id, "round": self.round,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCheck:
+    """What changed in the source dataset since the project was made."""
+
+    changed: list[str]
+    missing: list[str]
+    checked: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.changed and not self.missing
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"All {self.checked:,} source files are unchanged."
+        parts = []
+        if self.missing:
+            n = len(self.missing)
+            parts.append(f"{n:,} source {'file is' if n == 1 else 'files are'} missing (e.g. {self.missing[0]})")
+        if self.changed:
+            n = len(self.changed)
+            parts.append(
+                f"{n:,} source {'file' if n == 1 else 'files'} changed since the project was made (e.g. {self.changed[0]})"
+            )
+        return "; ".join(parts) + "."
+
+
+class Project:
+    """An open project. Thread-safe: one connection guarded by a lock (SQLite is the single writer)."""
+
+    def __init__(self, path: str, db: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = db
+        self._lock = threading.RLock()
+        self._meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls, path: str, dataset_root: str, modality: str, options: ScanOptions | None = None,
+        dataset_file: str | None = None,
+    ) -> Project:
+        """Create an empty project at *path* (which must not exist or be an empty folder).
+
+        *dataset_file* names the single text file inside *dataset_root* when the dataset is
+        one file; a project may then sit beside it, but never inside a dataset folder.
+        """
+        path = os.path.abspath(path)
+        dataset_root = os.path.abspath(dataset_root)
+        if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
+            raise ProjectError(f"{path} already exists and is not empty; choose a new project folder")
+        real_root = os.path.realpath(dataset_root)
+        real_path = os.path.realpath(path)
+        inside = real_path == real_root or real_path.startswith(real_root.rstrip(os.sep) + os.sep)
+        if inside and dataset_file is None:
+            raise ProjectError(
+                f"{path} is inside the dataset folder; put the project elsewhere so the dataset is never modified"
+            )
+        try:
+            os.makedirs(os.path.join(path, "blobs"), exist_ok=True)
+            os.makedirs(os.path.join(path, "checkpoints"), exist_ok=True)
+            db = _connect(os.path.join(path, DB_NAME))
+        except OSError as exc:
+            raise ProjectError(f"cannot create project at {path}: {exc.strerror or exc}") from None
+        schema.create_latest(db)
+        meta = {
+            "dataset_root": dataset_root,
+            "modality": modality,
+            "scan_options": json.dumps((options or ScanOptions()).to_json()),
+            "created_at": _now(),
+            "created_by": f"genaug-desktop {__version__}",
+        }
+        if dataset_file is not None:
+            meta["dataset_file"] = dataset_file
+        with db:
+            db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
+        return cls(path, db)
+
+    @classmethod
+    def open(cls, path: str) -> Project:
+        path = os.path.abspath(path)
+        db_path = os.path.join(path, DB_NAME)
+        if not os.path.isfile(db_path):
+            raise ProjectError(f"{path} is not a genaug project (no {DB_NAME})")
+        try:
+            db = _connect(db_path)
+            version = schema.schema_version(db)
+        except sqlite3.DatabaseError as exc:
+            raise ProjectError(f"{db_path} is damaged or not a project database: {exc}") from None
+        if version > schema.SCHEMA_VERSION:
+            db.close()
+            raise ProjectError(
+                f"{path} was made by a newer genaug-desktop (project schema {version}; "
+                f"this version reads up to {schema.SCHEMA_VERSION}); please upgrade"
+            )
+        if version < schema.SCHEMA_VERSION:
+            schema.migrate(db, version)
+        return cls(path, db)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- metadata ----------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        base = os.path.basename(self.path.rstrip(os.sep))
+        return base[: -len(PROJECT_SUFFIX)] if base.endswith(PROJECT_SUFFIX) else base
+
+    @property
+    def dataset_root(self) -> str:
+        return self._meta["dataset_root"]
+
+    @property
+    def dataset_path(self) -> str:
+        """What the user opened: the dataset folder, or the single text file."""
+        name = self._meta.get("dataset_file")
+        return os.path.join(self.dataset_root, name) if name else self.dataset_root
+
+    @property
+    def modality(self) -> str:
+        return self._meta["modality"]
+
+    @property
+    def scan_options(self) -> ScanOptions:
+        return ScanOptions.from_json(json.loads(self._meta.get("scan_options", "{}")))
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return schema.schema_version(self._db)
+
+    @property
+    def blobs_dir(self) -> str:
+        return os.path.join(self.path, "blobs")
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        self._meta[key] = value
+
+    # ---- items -------------------------------------------------------------------------------
+    def add_items(self, items: Iterable[Item]) -> int:
+        rows = [
+            (i.key, i.path, i.modality, i.label, i.sha256, i.size, i.width, i.height, i.format, i.mode, i.line, i.text)
+            for i in items
+        ]
+        with self._lock, self._db:
+            self._db.executemany(f"INSERT OR REPLACE INTO items({_ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def add_problems(self, problems: Iterable[Problem]) -> None:
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT INTO problems(path, line, reason) VALUES (?, ?, ?)",
+                [(p.path, p.line, p.reason) for p in problems],
+            )
+
+    def item_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+
+    def iter_items(self, batch: int = 5000) -> Iterator[Item]:
+        last = 0
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT id, {_ITEM_COLUMNS} FROM items WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield Item(*row[1:])
+            last = rows[-1][0]
+
+    def items(self) -> list[Item]:
+        return list(self.iter_items())
+
+    def item(self, key: str) -> Item | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE key = ?", (key,)).fetchone()
+        return Item(*row) if row else None
+
+    def class_counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT label, COUNT(*) FROM items WHERE label IS NOT NULL GROUP BY label ORDER BY label"
+            ).fetchall()
+        return {label: n for label, n in rows}
+
+    def problems(self) -> list[Problem]:
+        with self._lock:
+            rows = self._db.execute("SELECT path, reason, line FROM problems ORDER BY id").fetchall()
+        return [Problem(*r) for r in rows]
+
+    def source_path(self, item: Item) -> str:
+        return os.path.join(self.dataset_root, *item.path.split("/"))
+
+    # ---- candidates and decisions ----------------------------------------------------------------
+    def add_candidates(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert candidates (dicts with origin, source (item key or None), label, blob or text,
+        provenance, round); returns their ids. One transaction for the whole batch."""
+        ids: list[int] = []
+        now = _now()
+        with self._lock, self._db:
+            for row in rows:
+                origin = row["origin"]
+                if origin not in ORIGINS:
+                    raise ValueError(f"unknown origin {origin!r}")
+                source_id = None
+                if row.get("source") is not None:
+                    found = self._db.execute("SELECT id FROM items WHERE key = ?", (row["source"],)).fetchone()
+                    if found is None:
+                        raise ValueError(f"no item {row['source']!r} in the project")
+                    source_id = found[0]
+                cur = self._db.execute(
+                    "INSERT INTO candidates(origin, source_item, label, blob, text, provenance, round, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (origin, source_id, row.get("label"), row.get("blob"), row.get("text"),
+                     json.dumps(row.get("provenance", {}), sort_keys=True), row.get("round"), now),
+                )
+                ids.append(int(cur.lastrowid or 0))
+        return ids
+
+    def candidates(
+        self, status: str | None = None, origin: str | None = None, limit: int | None = None
+    ) -> list[Candidate]:
+        where, args = [], []
+        if status is not None:
+            if status not in STATUSES:
+                raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+            where.append("c.status = ?")
+            args.append(status)
+        if origin is not None:
+            if origin not in ORIGINS:
+                raise ValueError(f"unknown origin {origin!r}; use one of {', '.join(ORIGINS)}")
+            where.append("c.origin = ?")
+            args.append(origin)
+        sql = (
+            "SELECT c.id, c.origin, i.key, c.label, c.status, c.reason, c.blob, c.text, c.provenance, c.round, c.rule_id"
+            " FROM candidates c LEFT JOIN items i ON i.id = c.source_item"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY c.id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [
+            Candidate(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), r[9], r[10]) for r in rows
+        ]
+
+    def decide(self, ids: Sequence[int], status: str, reason: str | None = None, decided_by: str = "person") -> int:
+        """Set the status of candidates and log each change; committed before returning.
+
+        Returns how many candidates changed. Unknown ids raise ``KeyError`` and change nothing.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+        now = _now()
+        changed = 0
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for cid in ids:
+                    row = self._db.execute("SELECT status FROM candidates WHERE id = ?", (int(cid),)).fetchone()
+                    if row is None:
+                        raise KeyError(cid)
+                    previous = row[0]
+                    self._db.execute(
+                        "UPDATE candidates SET status = ?, reason = ?, decided_by = ?, decided_at = ?,"
+                        " rule_id = CASE WHEN ? = 'rule' THEN rule_id ELSE NULL END WHERE id = ?",
+                        (status, reason, decided_by, now, decided_by, int(cid)),
+                    )
+                    self._db.execute(
+                        "INSERT INTO decisions(candidate_id, status, previous, reason, at, decided_by)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (int(cid), status, previous, reason, now, decided_by),
+                    )
+                    changed += previous != status
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return changed
+
+    def status(self) -> dict[str, Any]:
+        """Counts for ``genaug status``: by status, origin, class, rule and round."""
+        with self._lock:
+            q = self._db.execute
+            items = int(q("SELECT COUNT(*) FROM items").fetchone()[0])
+            candidates = int(q("SELECT COUNT(*) FROM candidates").fetchone()[0])
+            by_status = {s: 0 for s in STATUSES}
+            by_status.update(dict(q("SELECT status, COUNT(*) FROM candidates GROUP BY status").fetchall()))
+            by_origin = {o: 0 for o in ORIGINS}
+            by_origin.update(dict(q("SELECT origin, COUNT(*) FROM candidates GROUP BY origin").fetchall()))
+            by_rule = dict(
+                q("SELECT rule_id, COUNT(*) FROM candidates WHERE rule_id IS NOT NULL GROUP BY rule_id").fetchall()
+            )
+            by_round = {
+                str(r): n for r, n in q("SELECT round, COUNT(*) FROM candidates WHERE round IS NOT NULL GROUP BY round")
+            }
+            by_class = dict(
+                q("SELECT COALESCE(label, ''), COUNT(*) FROM candidates GROUP BY label ORDER BY label").fetchall()
+            )
+            problems = int(q("SELECT COUNT(*) FROM problems").fetchone()[0])
+        return {
+            "items": items, "candidates": candidates, "by_status": by_status, "by_origin": by_origin,
+            "by_rule": by_rule, "by_round": by_round, "by_class": by_class,
+            "classes": self.class_counts(), "problems": problems,
+            "dataset": self.dataset_root, "modality": self.modality,
+        }
+
+    # ---- source checks ---------------------------------------------------------------------------
+    def check_sources_job(self, cancel: CancelToken | None = None, rehash: bool = False) -> Job[SourceCheck]:
+        """Find source files that vanished or changed.
+
+        Cheap by default (existence and size); ``rehash`` re-hashes every file to catch edits
+        that keep the size.
+        """
+        import hashlib
+
+        cancel = cancel or CancelToken()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT path, MIN(sha256), SUM(size), COUNT(*), MIN(modality) FROM items GROUP BY path ORDER BY path"
+            ).fetchall()
+        changed: list[str] = []
+        missing: list[str] = []
+        throttle = Throttle(0.1)
+        for n, (rel, sha, size, count, modality) in enumerate(rows, 1):
+            if n % 256 == 0:
+                cancel.raise_if_cancelled()
+            full = os.path.join(self.dataset_root, *rel.split("/"))
+            try:
+                st = os.stat(full)
+            except OSError:
+                missing.append(rel)
+                continue
+            if modality == "image":
+                if st.st_size != size:
+                    changed.append(rel)
+                elif rehash:
+                    with open(full, "rb") as fh:
+                        if hashlib.file_digest(fh, "sha256").hexdigest() != sha:
+                            changed.append(rel)
+            if throttle():
+                yield Progress(n, len(rows), f"Checked {n:,} of {len(rows):,} source files")
+        if self.modality == "text":
+            changed.extend(self._changed_text_files(rows, missing))
+        return SourceCheck(changed, missing, len(rows))
+
+    def _changed_text_files(self, rows: list[tuple[Any, ...]], missing: list[str]) -> list[str]:
+        """A text file changed when its mtime is newer than the project (cheap, no re-read)."""
+        created = self._meta.get("created_at")
+        if not created:
+            return []
+        t0 = _dt.datetime.fromisoformat(created).timestamp()
+        out = []
+        for rel, *_ in rows:
+            if rel in missing:
+                continue
+            full = os.path.join(self.dataset_root, *rel.split("/"))
+            try:
+                if os.stat(full).st_mtime > t0 + 1:
+                    out.append(rel)
+            except OSError:
+                pass
+        return out
+
+    def check_sources(self, rehash: bool = False) -> SourceCheck:
+        from genaug_desktop.core.jobs import run_job
+
+        return run_job(self.check_sources_job(rehash=rehash))
+
+    def integrity_check(self) -> str:
+        with self._lock:
+            return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def init_project_job(
+    project_path: str, dataset_root: str, options: ScanOptions | None = None, cancel: CancelToken | None = None
+) -> Job[Project]:
+    """Scan *dataset_root* and create a project holding its items and problems."""
+    from genaug_desktop.core.datasets.scan import scan_job
+
+    options = options or ScanOptions()
+    job = scan_job(dataset_root, options, cancel)
+    while True:
+        try:
+            progress = next(job)
+        except StopIteration as stop:
+            result = stop.value
+            break
+        yield Progress(progress.done, progress.total, progress.message)
+    dataset_file = os.path.basename(dataset_root) if os.path.isfile(dataset_root) else None
+    project = Project.create(project_path, result.root, result.modality, options, dataset_file)
+    yield Progress(0, len(result.items), "Saving items")
+    for start in range(0, len(result.items), 20000):
+        project.add_items(result.items[start : start + 20000])
+        yield Progress(min(start + 20000, len(result.items)), len(result.items), "Saving items")
+    project.add_problems(result.problems)
+    return project
+

@@ -1,0 +1,1 @@
+"""Bundled data files: sample datasets, icons, presets (loaded through importlib.resources)."""
