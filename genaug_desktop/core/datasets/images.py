@@ -58,10 +58,40 @@ def _check_pixels(width: int, height: int, max_pixels: int) -> None:
         raise ImageProblem(f"image has an invalid size {width}x{height}")
 
 
-def _truncation(fmt: str, tail: bytes) -> str | None:
-    """Cheap structural end-of-file checks; a full decode later catches the rest."""
-    if fmt == "JPEG" and b"\xff\xd9" not in tail:
-        return "truncated JPEG (no end-of-image marker)"
+def _jpeg_scan_start(data: bytes) -> int | None:
+    """Offset of the first start-of-scan marker, walking the header segments; None if malformed."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+        elif marker == 0xDA:
+            return pos
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD9:  # markers without a length
+            pos += 2
+        else:
+            pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return None
+
+
+def _truncation(fmt: str, tail: bytes, data: bytes | None = None) -> str | None:
+    """Cheap structural end-of-file checks; a full decode later catches the rest.
+
+    ``data`` (the whole file, when it was read into memory) lets a JPEG with bytes appended
+    after its end-of-image marker pass: phones append a video to "motion photos". Inside the
+    scan data 0xFF is always followed by 0x00 or a restart marker, so an FF D9 after the
+    start of scan is the image's own end, never part of a header or an EXIF thumbnail.
+    """
+    if fmt == "JPEG":
+        start = _jpeg_scan_start(data) if data is not None else None
+        if data is not None and start is not None:
+            ended = data.find(b"\xff\xd9", start) != -1
+        else:
+            ended = b"\xff\xd9" in tail
+        if not ended:
+            return "truncated JPEG (no end-of-image marker)"
     if fmt == "PNG" and b"IEND" not in tail:
         return "truncated PNG (no IEND chunk)"
     if fmt == "GIF" and not tail.rstrip(b"\x00").endswith(b"\x3b"):
@@ -89,9 +119,21 @@ def _sniff_format(source: io.BytesIO | str) -> str | None:
 
 
 def _oriented_size(img: Image.Image) -> tuple[int, int]:
+    """Size after EXIF orientation, read from the header only.
+
+    ``getexif()`` on a PNG decodes the whole image looking for an eXIf chunk after the pixel
+    data (a 6x slower scan), so for PNG only an eXIf chunk that precedes the pixels counts.
+    """
     width, height = img.size
     try:
-        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+        if img.format in ("JPEG", "MPO", "TIFF", "WEBP"):
+            orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+        elif "exif" in img.info:
+            exif = Image.Exif()
+            exif.load(img.info["exif"])
+            orientation = exif.get(_EXIF_ORIENTATION, 1)
+        else:
+            orientation = 1
     except Exception:  # a broken EXIF block must not make the image unusable
         orientation = 1
     if orientation in (5, 6, 7, 8):
@@ -140,7 +182,7 @@ def probe_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageHeader:
     with img:
         fmt = _FORMAT_NAMES.get(img.format or "", img.format or "unknown")
         _check_pixels(img.width, img.height, max_pixels)
-        reason = _truncation(fmt, tail)
+        reason = _truncation(fmt, tail, source.getvalue() if isinstance(source, io.BytesIO) else None)
         if reason:
             raise ImageProblem(reason)
         width, height = _oriented_size(img)

@@ -54,7 +54,10 @@ def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
     root_real = os.path.realpath(root)
     files: list[FoundFile] = []
     problems: list[Problem] = []
-    visited: set[tuple[int, int]] = set()
+    visited: dict[tuple[int, int], str] = {}
+    # Linked folders are walked after every real one, so that a folder reached both directly
+    # and through a link is scanned under its real path (and its real class name).
+    linked_dirs: list[str] = []
 
     def rel_of(path: str) -> str:
         return os.path.relpath(path, root).replace(os.sep, "/")
@@ -67,9 +70,16 @@ def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
             return
         key = (st.st_dev, st.st_ino)
         if key in visited:
-            problems.append(Problem(rel_of(directory), "symbolic link loop; not followed"))
+            target = os.path.realpath(directory)
+            if _is_within(os.path.realpath(os.path.dirname(directory)), target):
+                problems.append(Problem(rel_of(directory), "symbolic link loop; not followed"))
+            else:
+                problems.append(Problem(
+                    rel_of(directory),
+                    f"symbolic link to a folder already in the dataset ({visited[key]}); not followed",
+                ))
             return
-        visited.add(key)
+        visited[key] = rel_of(directory)
         try:
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -99,7 +109,9 @@ def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
             except OSError as exc:
                 problems.append(Problem(rel_of(path), f"cannot read: {exc.strerror or exc}"))
                 continue
-            if is_dir:
+            if is_dir and entry.is_symlink():
+                linked_dirs.append(path)
+            elif is_dir:
                 subdirs.append(path)
             elif is_file:
                 rel = rel_of(path)
@@ -116,6 +128,8 @@ def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
             visit(sub)
 
     visit(root)
+    while linked_dirs:
+        visit(linked_dirs.pop(0))
     return files, problems
 
 

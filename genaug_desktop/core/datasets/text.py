@@ -105,10 +105,11 @@ def _utf8_lines(fh: BinaryIO, max_chars: int, keep_ends: bool) -> Iterator[tuple
                 number,
             )
             continue
-        if len(line) > max_chars:
+        text = line.rstrip("\r\n")
+        if len(text) > max_chars:  # the line ending does not count against the limit
             yield number, Problem("", f"line is longer than the limit of {max_chars:,} characters", number)
             continue
-        yield number, (line if keep_ends else line.rstrip("\r\n"))
+        yield number, (line if keep_ends else text)
 
 
 def _codec_lines(fh: BinaryIO, encoding: str, max_chars: int, keep_ends: bool) -> Iterator[tuple[int, str | Problem]]:
@@ -127,7 +128,11 @@ def _codec_lines(fh: BinaryIO, encoding: str, max_chars: int, keep_ends: bool) -
                         break
                 yield number, Problem("", f"line is longer than the limit of {max_chars:,} characters", number)
                 continue
-            yield number, (line if keep_ends else line.rstrip("\r\n"))
+            text = line.rstrip("\r\n")
+            if len(text) > max_chars:  # a whole line of max_chars + 1 fits in the read above
+                yield number, Problem("", f"line is longer than the limit of {max_chars:,} characters", number)
+                continue
+            yield number, (line if keep_ends else text)
     except UnicodeDecodeError as exc:
         yield number + 1, Problem("", f"not valid {encoding} text ({exc.reason}); the rest of the file was skipped", number + 1)
     finally:
@@ -314,9 +319,11 @@ def read_jsonl(fh: BinaryIO, rel: str, folder_label: str | None, options: ScanOp
                     f"line {number}: no text field found; fields are: {', '.join(keys) or '(none)'}; "
                     "choose one (--text-column NAME)"
                 )
-            if label_field is None:
-                label_field = _pick(keys, None, LABEL_COLUMN_NAMES, "label", "--label-column")
             resolved = True
+        if label_field is None:
+            # Looked for on every row until found: a first row without a label must not make
+            # the labels of all the other rows disappear.
+            label_field = _pick(list(obj.keys()), None, LABEL_COLUMN_NAMES, "label", "--label-column")
         assert text_field is not None
         if text_field not in obj:
             yield Problem(rel, f"no field '{text_field}'", number)
