@@ -118,6 +118,20 @@ def _sniff_format(source: io.BytesIO | str) -> str | None:
     return None
 
 
+def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation tag (1 when absent), from the header only."""
+    try:
+        if img.format in ("JPEG", "MPO", "TIFF", "WEBP"):
+            return int(img.getexif().get(_EXIF_ORIENTATION, 1))
+        if "exif" in img.info:
+            exif = Image.Exif()
+            exif.load(img.info["exif"])
+            return int(exif.get(_EXIF_ORIENTATION, 1))
+    except Exception:  # a broken EXIF block must not make the image unusable
+        pass
+    return 1
+
+
 def _oriented_size(img: Image.Image) -> tuple[int, int]:
     """Size after EXIF orientation, read from the header only.
 
@@ -125,18 +139,7 @@ def _oriented_size(img: Image.Image) -> tuple[int, int]:
     data (a 6x slower scan), so for PNG only an eXIf chunk that precedes the pixels counts.
     """
     width, height = img.size
-    try:
-        if img.format in ("JPEG", "MPO", "TIFF", "WEBP"):
-            orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
-        elif "exif" in img.info:
-            exif = Image.Exif()
-            exif.load(img.info["exif"])
-            orientation = exif.get(_EXIF_ORIENTATION, 1)
-        else:
-            orientation = 1
-    except Exception:  # a broken EXIF block must not make the image unusable
-        orientation = 1
-    if orientation in (5, 6, 7, 8):
+    if _orientation(img) in (5, 6, 7, 8):
         return height, width
     return width, height
 
@@ -199,18 +202,27 @@ def load_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS, draft: tuple[int
     opened: Image.Image | None = None
     loaded = False
     try:
+        img = opened = Image.open(path)
+        fmt = _FORMAT_NAMES.get(img.format or "", img.format)
+        _check_pixels(img.width, img.height, max_pixels)
+        if getattr(img, "n_frames", 1) > 1:
+            img.seek(0)
+        if draft is not None and img.format == "JPEG":
+            img.draft("RGB" if img.mode in ("RGB", "YCbCr", "CMYK") else img.mode, draft)
+        # Read the orientation from the header before decoding; transposing copies the whole
+        # image, so only do it when the tag asks for it (most files have none).
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            img = opened = Image.open(path)
-            fmt = _FORMAT_NAMES.get(img.format or "", img.format)
-            _check_pixels(img.width, img.height, max_pixels)
-            if getattr(img, "n_frames", 1) > 1:
-                img.seek(0)
-            if draft is not None and img.format == "JPEG":
-                img.draft("RGB" if img.mode in ("RGB", "YCbCr", "CMYK") else img.mode, draft)
-            img.load()
-            img = ImageOps.exif_transpose(img) or img
-            loaded = True
+            oriented = _orientation(img) not in (0, 1)
+        img.load()
+        if oriented:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                img = ImageOps.exif_transpose(img) or img
+        elif getattr(img, "fp", None) is not None or getattr(img, "_fp", None) is not None:
+            # Multi-frame files keep their file open after load(); hand back a detached copy.
+            img = img.copy()
+        loaded = True
     except ImageProblem:
         raise
     except UnidentifiedImageError:

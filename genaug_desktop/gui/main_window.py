@@ -1,0 +1,526 @@
+"""The main window: a thin composition of the panels around one :class:`DatasetSession`.
+
+Layout: a message bar on top; below it a stack with the welcome page and the workspace (dataset
+browser | preview grid | details, in a splitter); menus; a status bar with counts, progress and a
+Cancel button. Everything long runs in the session's jobs; this class only wires signals,
+handles opening (menu, recent list, drag and drop, command line) and remembers window state.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from genaug_desktop import __version__
+from genaug_desktop.gui import worker
+from genaug_desktop.gui.message_bar import MessageBar
+from genaug_desktop.gui.resources import app_icon_path, sample_images_dir, sample_texts_file
+from genaug_desktop.gui.session import DatasetSession
+from genaug_desktop.gui.settings import AppSettings
+from genaug_desktop.gui.thumbnails import ThumbnailCache
+from genaug_desktop.gui.welcome import WelcomePage
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QUrl
+
+    from genaug_desktop.core.datasets.model import Item, Problem
+    from genaug_desktop.core.jobs import Progress
+    from genaug_desktop.gui.dataset_browser import DatasetBrowser
+    from genaug_desktop.gui.details import DetailsPanel
+    from genaug_desktop.gui.preview_grid import PreviewGrid
+
+APP_TITLE = "genaug-desktop"
+DEFAULT_SIZE = (1280, 800)
+TEXT_FILE_FILTER = "Text datasets (*.txt *.csv *.tsv *.jsonl *.ndjson);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """The application window. ``open_path(path)`` opens a dataset folder, text file or project.
+
+    The workspace (browser, grid, details) is built when it is first needed: the welcome page
+    then paints without loading the list views, delegates and their Qt classes, which is most of
+    the difference between this window's start-up time and an empty window's.
+    """
+
+    def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or AppSettings()
+        self.setWindowTitle(APP_TITLE)
+        icon = app_icon_path(256)
+        if icon is not None:
+            self.setWindowIcon(QIcon(str(icon)))
+        self.setAcceptDrops(True)
+        self._pending_recent: str | None = None
+        self._shut_down = False
+
+        cache = ThumbnailCache(
+            workers=self.settings.thumbnail_workers or None,
+            byte_budget=self.settings.thumbnail_cache_mb * 1024 * 1024,
+            parent=self,
+        )
+        self.session = DatasetSession(cache, self)
+
+        self.message_bar = MessageBar()
+        self.welcome = WelcomePage()
+        self._browser: DatasetBrowser | None = None
+        self._grid: PreviewGrid | None = None
+        self._details: DetailsPanel | None = None
+        self._splitter: QSplitter | None = None
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.message_bar)
+        column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        self._restore_state()
+        self._refresh_recent()
+        self._show_page()
+
+    # ---- the workspace, built on first use ------------------------------------------------------
+    @property
+    def has_workspace(self) -> bool:
+        return self._splitter is not None
+
+    @property
+    def browser(self) -> DatasetBrowser:
+        self._ensure_workspace()
+        assert self._browser is not None
+        return self._browser
+
+    @property
+    def grid(self) -> PreviewGrid:
+        self._ensure_workspace()
+        assert self._grid is not None
+        return self._grid
+
+    @property
+    def details(self) -> DetailsPanel:
+        self._ensure_workspace()
+        assert self._details is not None
+        return self._details
+
+    @property
+    def splitter(self) -> QSplitter:
+        self._ensure_workspace()
+        assert self._splitter is not None
+        return self._splitter
+
+    def _ensure_workspace(self) -> None:
+        if self._splitter is not None:
+            return
+        from PySide6.QtCore import Qt
+
+        from genaug_desktop.gui.dataset_browser import DatasetBrowser
+        from genaug_desktop.gui.details import DetailsPanel
+        from genaug_desktop.gui.preview_grid import PreviewGrid
+
+        browser = self._browser = DatasetBrowser(self.session)
+        grid = self._grid = PreviewGrid(self.session)
+        details = self._details = DetailsPanel()
+        browser.setMinimumWidth(200)
+        details.setMinimumWidth(240)
+        splitter = self._splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("workspaceSplitter")
+        splitter.addWidget(browser)
+        splitter.addWidget(grid)
+        splitter.addWidget(details)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.stack.addWidget(splitter)
+
+        state = self.settings.byte_array("window/splitter")
+        if state is None or not splitter.restoreState(state):
+            # First run: share the width by proportion, so a small screen still gets a usable grid.
+            width = max(self.width(), 600)
+            side, right = int(width * 0.22), int(width * 0.27)
+            splitter.setSizes([side, width - side - right, right])
+        browser.setVisible(self.toggle_browser_action.isChecked())
+        details.setVisible(self.toggle_details_action.isChecked())
+        grid.set_thumbnail_size(self.settings.thumbnail_size)
+
+        grid.current_item_changed.connect(self._on_current_item)
+        grid.selection_changed.connect(self._on_selection)
+        grid.thumbnail_size_changed.connect(self._on_size_changed)
+        browser.problem_activated.connect(self._on_problem_activated)
+        details.preview_failed.connect(self._on_preview_failed)
+
+    def _set_panel_visible(self, which: str, shown: bool) -> None:
+        panel = {"browser": self._browser, "details": self._details}[which]
+        if panel is not None:
+            panel.setVisible(shown)
+
+    # ---- construction ----------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(True)
+        self.summary_label = QLabel("")
+        self.summary_label.setObjectName("summary")
+        self.progress_label = QLabel("")
+        self.progress_label.setStyleSheet("color: #4b5563;")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFixedWidth(180)
+        self.progress_bar.setMaximumHeight(16)
+        self.progress_bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop loading; the items read so far stay")
+        self.cancel_button.clicked.connect(self.session.cancel)
+        bar.addWidget(self.summary_label, 1)
+        bar.addPermanentWidget(self.progress_label)
+        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.cancel_button)
+        self._set_busy(False)
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        self.open_dataset_action = self._action(
+            "&Open Dataset…", self.open_dataset_dialog, QKeySequence.StandardKey.Open, file_menu)
+        self.open_text_action = self._action("Open &Text File…", self.open_text_dialog, "Ctrl+Shift+T", file_menu)
+        self.open_project_action = self._action(
+            "Open &Project…", self.open_project_dialog, "Ctrl+Shift+O", file_menu)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._refresh_recent)
+        sample_menu = file_menu.addMenu("Open &Sample")
+        self._action("&Images", lambda: self.open_sample("images"), None, sample_menu)
+        self._action("&Texts", lambda: self.open_sample("texts"), None, sample_menu)
+        file_menu.addSeparator()
+        self.close_action = self._action("&Close", self.close_dataset, QKeySequence.StandardKey.Close, file_menu)
+        file_menu.addSeparator()
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+        view_menu = menus.addMenu("&View")
+        self._action("&Larger Thumbnails", lambda: self._step_size(+32), QKeySequence.StandardKey.ZoomIn, view_menu)
+        self._action("&Smaller Thumbnails", lambda: self._step_size(-32), QKeySequence.StandardKey.ZoomOut, view_menu)
+        self._action("&Default Thumbnail Size", lambda: self.grid.set_thumbnail_size(128), "Ctrl+0", view_menu)
+        view_menu.addSeparator()
+        self.toggle_browser_action = self._toggle("Dataset &Browser", "browser", "Ctrl+1", view_menu)
+        self.toggle_details_action = self._toggle("&Details", "details", "Ctrl+2", view_menu)
+        view_menu.addSeparator()
+        self._action("&Find…", self._focus_filter, QKeySequence.StandardKey.Find, view_menu)
+
+        help_menu = menus.addMenu("&Help")
+        about = self._action("&About genaug-desktop", self.show_about, None, help_menu)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _action(self, text: str, slot: object, shortcut: object, menu: QMenu) -> QAction:
+        action = QAction(text, self)
+        # setShortcuts, not setShortcut: resolving setShortcut's overloads makes PySide load every
+        # enum of the Qt namespace (~50 ms), which the first paint does not otherwise need.
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)
+        elif shortcut is not None:
+            action.setShortcuts([QKeySequence(str(shortcut))])
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _toggle(self, text: str, which: str, shortcut: str, menu: QMenu) -> QAction:
+        action = self._action(text, lambda on: self._set_panel_visible(which, on), shortcut, menu)
+        action.setCheckable(True)
+        action.setChecked(True)
+        return action
+
+    def _connect(self) -> None:
+        s = self.session
+        s.opened.connect(self._on_opened)
+        s.closed.connect(self._show_page)
+        s.progress_changed.connect(self._on_progress)
+        s.busy_changed.connect(self._set_busy)
+        s.loaded.connect(self._on_loaded)
+        s.summary_changed.connect(self._update_summary)
+        s.error_occurred.connect(self._on_error)
+        s.notice.connect(self.message_bar.show_message)
+        w = self.welcome
+        w.open_dataset_requested.connect(self.open_dataset_dialog)
+        w.open_text_requested.connect(self.open_text_dialog)
+        w.open_project_requested.connect(self.open_project_dialog)
+        w.open_sample_requested.connect(self.open_sample)
+        w.open_path_requested.connect(self.open_path)
+
+    # ---- opening ---------------------------------------------------------------------------------
+    def open_path(self, path: str) -> None:
+        """Open a dataset folder, a text file or a ``NAME.genaug`` project."""
+        path = os.path.abspath(os.path.expanduser(path))
+        self._ensure_workspace()
+        self.message_bar.dismiss()
+        self._pending_recent = path
+        self.session.open_path(path)
+
+    def open_sample(self, kind: str) -> None:
+        path = sample_texts_file() if kind == "texts" else sample_images_dir()
+        if not path.exists():
+            self._on_error(f"the bundled sample {kind} are missing ({path}); reinstall genaug-desktop")
+            return
+        self.open_path(str(path))
+
+    def open_dataset_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # dialogs load on first use, not at startup
+
+        path = QFileDialog.getExistingDirectory(self, "Open Dataset Folder", self._dialog_dir())
+        if path:
+            self.open_path(path)
+
+    def open_text_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open Text Dataset", self._dialog_dir(), TEXT_FILE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_project_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path = QFileDialog.getExistingDirectory(self, "Open Project (a NAME.genaug folder)", self._dialog_dir())
+        if path:
+            self.open_path(path)
+
+    def close_dataset(self) -> None:
+        if self._details is not None:
+            self._details.show_item(None)
+        self.session.close()
+
+    def _dialog_dir(self) -> str:
+        recent = self.settings.recent_paths()
+        return os.path.dirname(recent[0]) if recent else os.path.expanduser("~")
+
+    # ---- queries ---------------------------------------------------------------------------------
+    def is_settled(self) -> bool:
+        """Nothing loading and every visible thumbnail painted (the screenshot waits for this)."""
+        if self.session.is_busy or (self._details is not None and self._details.is_loading()):
+            return False
+        if self.stack.currentWidget() is self.welcome or self._grid is None:
+            return True
+        return self._grid.pending_visible_thumbnails() == 0
+
+    def status_text(self) -> str:
+        return self.summary_label.text()
+
+    # ---- drag and drop ---------------------------------------------------------------------------
+    @staticmethod
+    def _dropped_path(urls: list[QUrl]) -> str | None:
+        for url in urls:
+            if url.isLocalFile() and url.toLocalFile():
+                return url.toLocalFile()
+        return None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and self._dropped_path(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_path(event.mimeData().urls()) if event.mimeData().hasUrls() else None
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_path(path)
+
+    # ---- session signals ---------------------------------------------------------------------------
+    def _show_page(self) -> None:
+        open_ = self.session.is_open
+        self.stack.setCurrentWidget(self.splitter if open_ else self.welcome)  # builds it when opening
+        self.close_action.setEnabled(open_)
+        self.setWindowTitle(f"{self.session.title} — {APP_TITLE}" if open_ else APP_TITLE)
+        if not open_:
+            self._set_busy(False)
+            self.summary_label.setText("")
+            self._refresh_recent()
+
+    def _on_opened(self, _title: str) -> None:
+        self.details.show_item(None)  # (builds the workspace if a session opened on its own)
+        self._show_page()
+        self._update_summary()
+        self.grid.view.setFocus()
+
+    def _on_loaded(self) -> None:
+        if self._pending_recent:
+            self.settings.add_recent(self._pending_recent)
+            self._pending_recent = None
+            self._refresh_recent()
+        # Show something in the details panel straight away: the first item.
+        view = self.grid.view
+        if not view.currentIndex().isValid() and self.session.proxy.rowCount():
+            view.setCurrentIndex(self.session.proxy.index(0, 0))
+
+    def _on_error(self, message: str) -> None:
+        self.message_bar.show_error(message)
+        self._pending_recent = None
+        if self.session.is_open and self.session.items.rowCount() == 0:
+            # Nothing could be read: back to the welcome page, with the error in view.
+            self.session.close()
+
+    def _on_progress(self, progress: Progress) -> None:
+        self.progress_label.setText(progress.message)
+        if progress.total:
+            self.progress_bar.setRange(0, progress.total)
+            self.progress_bar.setValue(min(progress.done, progress.total))
+        else:
+            self.progress_bar.setRange(0, 0)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress_bar.setVisible(busy)
+        self.progress_label.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if not busy:
+            self.progress_label.setText("")
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(0)
+
+    def _update_summary(self) -> None:
+        self.summary_label.setText(self.session.summary_text() if self.session.is_open else "")
+
+    def _on_current_item(self, item: Item | None) -> None:
+        selected = len(self.grid.view.selectionModel().selectedIndexes())
+        path = self.session.items.abspath(item) if item is not None else None
+        self.details.show_item(item, path, max(1, selected))
+
+    def _on_selection(self, items: list[Item]) -> None:
+        current = self.details.item
+        if current is not None and len(items) > 1:
+            self.details.subtitle.setText(f"{len(items):,} items selected · showing {current.key}")
+
+    def _on_problem_activated(self, problem: Problem) -> None:
+        if not self.grid.select_key(problem.path):
+            self.statusBar().showMessage(f"{problem.describe()} (not in the grid)", 6000)
+
+    def _on_preview_failed(self, path: str, reason: str) -> None:
+        from genaug_desktop.core.datasets.model import Problem
+
+        root = self.session.items.root
+        rel = os.path.relpath(path, root).replace(os.sep, "/") if root else path
+        self.session.problems.append_problems([Problem(rel, reason)])
+
+    def _on_size_changed(self, size: int) -> None:
+        self.settings.thumbnail_size = size
+
+    def _step_size(self, delta: int) -> None:
+        self.grid.set_thumbnail_size(self.grid.thumbnail_size + delta)
+
+    def _focus_filter(self) -> None:
+        if self.session.is_open:
+            self.browser.filter_edit.setFocus()
+            self.browser.filter_edit.selectAll()
+
+    # ---- recent files ----------------------------------------------------------------------------
+    def _refresh_recent(self) -> None:
+        paths = self.settings.recent_paths()
+        self.welcome.set_recent(paths)
+        menu = self.recent_menu
+        menu.clear()
+        for path in paths:
+            action = menu.addAction(path)
+            action.setEnabled(os.path.exists(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if paths:
+            menu.addSeparator()
+            menu.addAction("Clear Recent", self._clear_recent)
+        else:
+            empty = menu.addAction("No recent items")
+            empty.setEnabled(False)
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self._refresh_recent()
+
+    # ---- about -----------------------------------------------------------------------------------
+    def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.about(
+            self, "About genaug-desktop",
+            f"<h3>genaug-desktop {__version__}</h3>"
+            "<p>Curate augmented and synthetic datasets of images and text: browse a dataset, see every "
+            "problem, build augmentation policies, sample generators, review and export.</p>",
+        )
+
+    # ---- window state ----------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        geometry = self.settings.byte_array("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(*DEFAULT_SIZE)
+            screen = QGuiApplication.primaryScreen()
+            if screen is not None:
+                area = screen.availableGeometry()
+                self.resize(min(DEFAULT_SIZE[0], area.width()), min(DEFAULT_SIZE[1], area.height()))
+                self.move(area.center() - self.rect().center())
+        for key, action in (
+            ("window/show_browser", self.toggle_browser_action),
+            ("window/show_details", self.toggle_details_action),
+        ):
+            action.setChecked(self.settings.bool_value(key, True))
+
+    def save_state(self) -> None:
+        s = self.settings
+        s.set_byte_array("window/geometry", self.saveGeometry())
+        s.set_value("window/show_browser", self.toggle_browser_action.isChecked())
+        s.set_value("window/show_details", self.toggle_details_action.isChecked())
+        if self._splitter is not None and self._grid is not None:
+            s.set_byte_array("window/splitter", QByteArray(self._splitter.saveState()))
+            s.thumbnail_size = self._grid.thumbnail_size
+        s.sync()
+
+    def shutdown(self) -> None:
+        """Stop every background job and worker process; safe to call more than once."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        if self._browser is not None:
+            self._browser.shutdown()
+        if self._details is not None:
+            self._details.shutdown()
+        self.message_bar.shutdown()
+        self.session.shutdown()
+        worker.shutdown_all()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from genaug_desktop.app import main as app_main
+
+    return app_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

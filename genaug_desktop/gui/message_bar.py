@@ -1,0 +1,89 @@
+"""A non-modal strip at the top of the window for errors, warnings and notices.
+
+Every error a person must see ends here (never a traceback, never a modal dialog that blocks
+the window while background work goes on).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from genaug_desktop.gui.timers import tracked_timer
+
+_STYLES = {
+    "error": ("#fdecea", "#e0645c", "#7f1d1d", "⛔"),
+    "warning": ("#fff7e6", "#f0b44c", "#7c4a03", "⚠"),
+    "info": ("#eaf2ff", "#8fb3f0", "#1e3a8a", "ℹ"),
+}
+#: Information goes away by itself; errors and warnings stay until dismissed.
+INFO_TIMEOUT_MS = 8000
+
+
+class MessageBar(QFrame):
+    """Shows one message at a time with a level ("error", "warning", "info") and a close button.
+
+    ``history`` keeps every message shown (tests and the About box read it).
+    """
+
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        self.level = ""
+        self.history: list[tuple[str, str]] = []
+        self.icon = QLabel()
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self._selectable = False
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.setAutoRaise(True)
+        self.close_button.clicked.connect(self.dismiss)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        layout.setSpacing(10)
+        layout.addWidget(self.icon)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.close_button)
+        self._hide_timer = tracked_timer(self, INFO_TIMEOUT_MS, timeout=self.dismiss)
+        self.hide()
+
+    @property
+    def message(self) -> str:
+        return "" if self.isHidden() else self.text.text()
+
+    def show_message(self, level: str, message: str) -> None:
+        fill, border, ink, icon = _STYLES.get(level, _STYLES["info"])
+        self.level = level
+        self.history.append((level, message))
+        self.setStyleSheet(
+            f"#messageBar {{ background: {fill}; border: none; border-bottom: 1px solid {border}; }}"
+            f"#messageBar QLabel {{ color: {ink}; }}"
+        )
+        self.icon.setText(icon)
+        self.text.setText(message)
+        if not self._selectable:
+            # Set on first message, not at start-up (see gui.roles): people copy error texts.
+            from PySide6.QtCore import Qt
+
+            self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self._selectable = True
+        self.show()
+        if level == "info":
+            self._hide_timer.start()
+        else:
+            self._hide_timer.stop()
+
+    def show_error(self, message: str) -> None:
+        self.show_message("error", message)
+
+    def dismiss(self) -> None:
+        self._hide_timer.stop()
+        self.hide()
+        self.dismissed.emit()
+
+    def shutdown(self) -> None:
+        self._hide_timer.stop()

@@ -1,0 +1,129 @@
+"""Application settings (QSettings) with a schema version and chained migrators.
+
+Tests and scripted runs point ``GENAUG_SETTINGS_DIR`` at a folder to get an isolated INI file;
+otherwise the platform's native store for organisation "genaug", application "genaug-desktop"
+is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QSettings
+
+ORGANIZATION = "genaug"
+APPLICATION = "genaug-desktop"
+SETTINGS_DIR_ENV = "GENAUG_SETTINGS_DIR"
+SCHEMA_VERSION = 1
+MAX_RECENT = 10
+
+DEFAULT_THUMBNAIL_SIZE = 128
+MIN_THUMBNAIL_SIZE = 64
+MAX_THUMBNAIL_SIZE = 256
+
+
+def make_qsettings() -> QSettings:
+    """The QSettings store: an INI file in ``$GENAUG_SETTINGS_DIR`` when set, else the native one."""
+    folder = os.environ.get(SETTINGS_DIR_ENV)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        return QSettings(os.path.join(folder, f"{APPLICATION}.ini"), QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+def _migrate_0_to_1(store: QSettings) -> None:
+    # Version 0 had no version key; recent files were one comma-joined value under "recent"
+    # (which an INI file reads back as a list). "recent" becomes a group, so remove it first.
+    old = store.value("recent")
+    store.remove("recent")
+    paths = old.split(",") if isinstance(old, str) else [str(p) for p in old] if isinstance(old, list) else []
+    if any(paths):
+        store.setValue("recent/paths", [p for p in paths if p])
+
+
+_MIGRATORS: dict[int, Callable[[QSettings], None]] = {0: _migrate_0_to_1}
+
+
+class AppSettings:
+    """Typed access to what the app remembers: recent files, window state, thumbnail options."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store if store is not None else make_qsettings()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self._int("schema_version", 0 if self.store.allKeys() else SCHEMA_VERSION)
+        while version < SCHEMA_VERSION:
+            _MIGRATORS[version](self.store)
+            version += 1
+        self.store.setValue("schema_version", SCHEMA_VERSION)
+
+    def _int(self, key: str, default: int) -> int:
+        value = self.store.value(key, default)
+        if not isinstance(value, (int, str)):
+            return default
+        try:
+            return int(value)  # INI stores every value as text
+        except ValueError:
+            return default
+
+    # ---- recent files ----------------------------------------------------------------------------
+    def recent_paths(self) -> list[str]:
+        value = self.store.value("recent/paths", [])
+        if isinstance(value, str):  # an INI list of one element reads back as a plain string
+            value = [value] if value else []
+        if not isinstance(value, list):
+            return []
+        return [str(v) for v in value if v][:MAX_RECENT]
+
+    def add_recent(self, path: str) -> list[str]:
+        path = os.path.abspath(path)
+        paths = [path] + [p for p in self.recent_paths() if p != path]
+        self.store.setValue("recent/paths", paths[:MAX_RECENT])
+        return paths[:MAX_RECENT]
+
+    def remove_recent(self, path: str) -> None:
+        self.store.setValue("recent/paths", [p for p in self.recent_paths() if p != path])
+
+    def clear_recent(self) -> None:
+        self.store.setValue("recent/paths", [])
+
+    # ---- thumbnails ------------------------------------------------------------------------------
+    @property
+    def thumbnail_size(self) -> int:
+        size = self._int("thumbnails/size", DEFAULT_THUMBNAIL_SIZE)
+        return max(MIN_THUMBNAIL_SIZE, min(MAX_THUMBNAIL_SIZE, size))
+
+    @thumbnail_size.setter
+    def thumbnail_size(self, size: int) -> None:
+        self.store.setValue("thumbnails/size", int(size))
+
+    @property
+    def thumbnail_workers(self) -> int:
+        """Processes decoding thumbnails; 0 (the default) means one per CPU."""
+        return max(0, self._int("thumbnails/workers", 0))
+
+    @property
+    def thumbnail_cache_mb(self) -> int:
+        return max(16, self._int("thumbnails/cache_mb", 256))
+
+    # ---- window ----------------------------------------------------------------------------------
+    def byte_array(self, key: str) -> QByteArray | None:
+        value = self.store.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_byte_array(self, key: str, value: QByteArray) -> None:
+        self.store.setValue(key, value)
+
+    def bool_value(self, key: str, default: bool) -> bool:
+        value = self.store.value(key, default)
+        if isinstance(value, str):
+            return value.lower() in ("true", "1", "yes")
+        return bool(value)
+
+    def set_value(self, key: str, value: object) -> None:
+        self.store.setValue(key, value)
+
+    def sync(self) -> None:
+        self.store.sync()

@@ -1,0 +1,215 @@
+"""The welcome page shown when nothing is open: ways to open something, and recent items.
+
+Run alone: ``python -m genaug_desktop.gui.welcome``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFont, QIcon
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from genaug_desktop.gui import roles
+from genaug_desktop.gui.resources import app_icon_path
+
+_BUTTON_STYLE = """
+QPushButton {
+    text-align: left; padding: 9px 14px; border: 1px solid #d7dbe1; border-radius: 6px;
+    background: white; color: #1f2937;
+}
+QPushButton:hover { background: #eef4ff; border-color: #9bb8f0; }
+QPushButton:pressed { background: #dde9ff; }
+QPushButton#primary { background: #2563eb; color: white; border-color: #1d4ed8; font-weight: bold; }
+QPushButton#primary:hover { background: #1d4ed8; }
+"""
+
+
+class WelcomePage(QWidget):
+    """Buttons to open a dataset, a text file, a project or a bundled sample, and the recent list.
+
+    Signals: ``open_dataset_requested()``, ``open_text_requested()``, ``open_project_requested()``,
+    ``open_sample_requested(kind)`` ("images" / "texts"), ``open_path_requested(path)``.
+    """
+
+    open_dataset_requested = Signal()
+    open_text_requested = Signal()
+    open_project_requested = Signal()
+    open_sample_requested = Signal(str)
+    open_path_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("welcome")
+        self.setStyleSheet("#welcome { background: #f4f5f7; }" + _BUTTON_STYLE)
+
+        logo = QLabel()
+        icon = app_icon_path(128) or app_icon_path(256)
+        if icon is not None:
+            logo.setPixmap(QIcon(str(icon)).pixmap(72, 72))
+        title = QLabel("genaug-desktop")
+        title_font = QFont(title.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 2.2)
+        title_font.setBold(True)
+        title.setFont(title_font)
+        subtitle = QLabel(
+            "Curate augmented and synthetic datasets of images and text.\n"
+            "Open a dataset to browse it; every file that cannot be used is listed with the reason."
+        )
+        subtitle.setStyleSheet("color: #4b5563;")
+        head_text = QVBoxLayout()
+        head_text.setSpacing(4)
+        head_text.addWidget(title)
+        head_text.addWidget(subtitle)
+        logo_column = QVBoxLayout()
+        logo_column.addWidget(logo)
+        logo_column.addStretch(1)
+        head = QHBoxLayout()
+        head.setSpacing(16)
+        head.addLayout(logo_column, 0)
+        head.addLayout(head_text, 1)
+
+        def button(text: str, hint: str, primary: bool = False) -> QPushButton:
+            b = QPushButton(text)
+            b.setToolTip(hint)
+            b.setMinimumWidth(260)
+            if primary:
+                b.setObjectName("primary")
+            return b
+
+        self.open_dataset_button = button("Open Dataset Folder…", "An image folder (flat or one subfolder per class)", True)
+        self.open_text_button = button("Open Text File…", "A .txt, .csv, .tsv or .jsonl file")
+        self.open_project_button = button("Open Project…", "A NAME.genaug project folder")
+        self.sample_images_button = button("Open Sample Images", "The bundled shapes dataset (3 classes)")
+        self.sample_texts_button = button("Open Sample Texts", "The bundled product reviews (3 classes)")
+        self.open_dataset_button.clicked.connect(self.open_dataset_requested)
+        self.open_text_button.clicked.connect(self.open_text_requested)
+        self.open_project_button.clicked.connect(self.open_project_requested)
+        self.sample_images_button.clicked.connect(lambda: self.open_sample_requested.emit("images"))
+        self.sample_texts_button.clicked.connect(lambda: self.open_sample_requested.emit("texts"))
+
+        actions = QVBoxLayout()
+        actions.setSpacing(8)
+        actions.addWidget(_heading("Start"))
+        for b in (self.open_dataset_button, self.open_text_button, self.open_project_button):
+            actions.addWidget(b)
+        actions.addSpacing(10)
+        actions.addWidget(_heading("Try it"))
+        actions.addWidget(self.sample_images_button)
+        actions.addWidget(self.sample_texts_button)
+        actions.addStretch(1)
+
+        self.recent_list = QListWidget()
+        self.recent_list.setObjectName("recent")
+        self.recent_list.setStyleSheet(
+            "#recent { background: white; border: 1px solid #d7dbe1; border-radius: 6px; padding: 4px; }"
+            "#recent::item { padding: 2px; border-radius: 4px; }"
+            "#recent::item:hover { background: #eef4ff; }"
+        )
+        # Activation only (double-click or Enter): connecting clicks too would open an item twice.
+        self.recent_list.itemActivated.connect(self._on_recent_activated)
+        self.recent_empty = QLabel("Nothing opened yet. Datasets and projects you open appear here.")
+        self.recent_empty.setStyleSheet("color: #6b7280;")
+        self.recent_empty.setWordWrap(True)
+        recent = QVBoxLayout()
+        recent.setSpacing(8)
+        recent.addWidget(_heading("Recent"))
+        recent.addWidget(self.recent_empty)
+        recent.addWidget(self.recent_list, 1)
+
+        columns = QHBoxLayout()
+        columns.setSpacing(32)
+        columns.addLayout(actions, 0)
+        columns.addLayout(recent, 1)
+
+        card = QFrame()
+        card.setObjectName("welcomeCard")
+        card.setStyleSheet("#welcomeCard { background: #fbfbfc; border: 1px solid #e3e6ea; border-radius: 10px; }")
+        card.setMaximumWidth(980)
+        card.setMaximumHeight(620)
+        inner = QVBoxLayout(card)
+        inner.setContentsMargins(36, 32, 36, 32)
+        inner.setSpacing(24)
+        inner.addLayout(head)
+        inner.addLayout(columns, 1)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(40, 40, 40, 40)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card, 10)
+        row.addStretch(1)
+        outer.addStretch(1)
+        outer.addLayout(row, 10)
+        outer.addStretch(1)
+        self.set_recent([])
+
+    def set_recent(self, paths: list[str]) -> None:
+        """Show *paths* (newest first): the name in bold, the folder below; gone ones greyed out."""
+        self.recent_list.clear()
+        for path in paths:
+            exists = os.path.exists(path)
+            trimmed = path.rstrip("/\\")
+            name = html.escape(os.path.basename(trimmed) or path)
+            folder = html.escape(os.path.dirname(trimmed))
+            note = "" if exists else " · no longer exists"
+            ink = "#1f2937" if exists else "#9ca3af"
+            label = QLabel(
+                f"<div style='color:{ink}'><b>{name}</b></div>"
+                f"<div style='color:#6b7280'>{folder}{note}</div>"
+            )
+            label.setContentsMargins(6, 4, 6, 4)
+            item = QListWidgetItem()
+            item.setData(roles.USER, path)
+            item.setToolTip(path if exists else f"{path}\n(no longer exists)")
+            hint = label.sizeHint()
+            hint.setHeight(hint.height() + 10)  # room for the item's own padding (style sheet)
+            item.setSizeHint(hint)
+            self.recent_list.addItem(item)
+            self.recent_list.setItemWidget(item, label)
+        self.recent_empty.setVisible(not paths)
+        self.recent_list.setVisible(bool(paths))
+
+    def recent_paths(self) -> list[str]:
+        return [self.recent_list.item(i).data(roles.USER) for i in range(self.recent_list.count())]
+
+    def _on_recent_activated(self, item: QListWidgetItem) -> None:
+        self.open_path_requested.emit(str(item.data(roles.USER)))
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    font = QFont(label.font())
+    font.setBold(True)
+    font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 108)
+    label.setFont(font)
+    label.setStyleSheet("color: #6b7280;")
+    return label
+
+
+def main(argv: list[str] | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    page = WelcomePage()
+    page.setWindowTitle("Welcome — genaug-desktop")
+    page.resize(1100, 700)
+    page.open_path_requested.connect(lambda p: print("open", p))
+    page.open_sample_requested.connect(lambda k: print("open sample", k))
+    page.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
