@@ -76,7 +76,9 @@ def _open_project(path: str) -> Any:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    if n == 1:
+        return f"{n:,} {word}"
+    return f"{n:,} {word}{'es' if word.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
 
 
 # ---- commands -------------------------------------------------------------------------------------
@@ -182,7 +184,97 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---- parser --------------------------------------------------------------------------------------
+def cmd_ops(args: argparse.Namespace) -> int:
+    from genaug_desktop.core.ops import registry
+
+    described = [cls.describe() for _name, cls in sorted(registry().items())]
+    if args.json:
+        print(json.dumps(described, ensure_ascii=False, indent=2))
+        return 0
+    for modality in ("image", "text"):
+        rows = [d for d in described if d["modality"] == modality]
+        print(f"{modality} ops ({len(rows)}):")
+        for d in rows:
+            kind = "pre-processing" if d["preprocess"] else d["category"]
+            status = "" if d["available"] else f"  [unavailable: {d['why']}]"
+            print(f"  {d['name']:<22} {kind:<20} {d['help']}{status}")
+    return 0
+
+
+def _load_policy(path: str) -> Any:
+    from genaug_desktop.core.policy import Policy, PolicyError
+
+    try:
+        return Policy.load(path)
+    except PolicyError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    policy = _load_policy(args.policy)
+    from genaug_desktop.core.policy import _walk
+
+    n_ops = len(_walk(policy.steps))
+    print(
+        f"{args.policy}: valid {policy.modality} policy{' ' + repr(policy.name) if policy.name else ''} "
+        f"({len(policy.preprocess)} pre-processing, {n_ops} random ops; sha256 {policy.sha256[:12]})"
+    )
+    return 0
+
+
+def cmd_augment(args: argparse.Namespace) -> int:
+    from genaug_desktop.core.augment import augment_job
+
+    policy = _load_policy(args.policy)
+    if args.per_item is not None and args.per_item < 0:
+        raise UsageError("--per-item must be 0 or more")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    with _open_project(args.project) as project:
+        if policy.modality != project.modality:
+            raise UsageError(f"{args.policy} is a {policy.modality} policy, but {args.project} holds {project.modality}")
+        targets = None
+        if args.balance is not None:
+            from genaug_desktop.core.augment import class_balance_targets
+
+            targets = class_balance_targets(project, args.balance or None)
+        job = augment_job(
+            project, policy, per_item=args.per_item if args.per_item is not None else 1, seed=args.seed,
+            targets=targets, workers=args.workers,
+        )
+        result = _run(job)
+    print(result.summary())
+    for key, reason in result.failures[:20]:
+        print(f"  {key}: {reason}", file=sys.stderr)
+    return 0
+
+
+# ---- parser ----
+#: modules with ``register(subparsers, common)``; they must import nothing heavy at module level
+_COMMAND_MODULES = ("genaug_desktop.cli_rules", "genaug_desktop.cli_export", "genaug_desktop.cli_generators")
+
+
+class _Common:
+    """What command modules share with this one."""
+
+    Parser = _Parser
+    UsageError = UsageError
+
+    @staticmethod
+    def open_project(path: str) -> Any:
+        return _open_project(path)
+
+    @staticmethod
+    def run(job: Any, quiet: bool = False) -> Any:
+        return _run(job, quiet)
+
+    @staticmethod
+    def plural(n: int, word: str) -> str:
+        return _plural(n, word)
+
+
+_COMMON = _Common()
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="genaug", description="Curate augmented and synthetic datasets, headless.")
     parser.add_argument("--version", action="version", version=f"genaug-desktop {__version__}")
@@ -219,6 +311,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
+    p = sub.add_parser("ops", help="every op: name, modality, parameters, availability")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ops)
+
+    p = sub.add_parser("policy", help="work with policy files")
+    policy_sub = p.add_subparsers(dest="policy_command", metavar="ACTION", parser_class=_Parser)
+    policy_sub.required = True
+    v = policy_sub.add_parser("validate", help="check a policy file; errors name the JSON path")
+    v.add_argument("policy", metavar="POLICY.json")
+    v.set_defaults(func=cmd_policy)
+
+    p = sub.add_parser("augment", help="make augmented candidates with a policy")
+    p.add_argument("project")
+    p.add_argument("--policy", required=True, metavar="POLICY.json")
+    p.add_argument("--per-item", type=int, metavar="N", help="variants per item (default 1)")
+    p.add_argument("--balance", type=int, nargs="?", const=0, metavar="TARGET",
+                   help="instead of --per-item: bring every class up to TARGET items (default: the largest class)")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--workers", type=int, metavar="W", help="worker processes (default: every core)")
+    p.set_defaults(func=cmd_augment)
+
+    # Feature areas register their own commands (rules, export, generators, ...).
+    import importlib
+    import importlib.util
+
+    for name in _COMMAND_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(sub, _COMMON)
+
     p = sub.add_parser("decide", help="accept or reject candidates by id")
     p.add_argument("project")
     group = p.add_mutually_exclusive_group(required=True)
@@ -245,8 +366,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
-        print(f"genaug {args.command}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"genaug {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug: say so in one line; GENAUG_DEBUG=1 shows the traceback
+        if os.environ.get("GENAUG_DEBUG"):
+            raise
+        print(
+            f"genaug {args.command}: internal error ({type(exc).__name__}: {exc}); "
+            "please report it (run with GENAUG_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

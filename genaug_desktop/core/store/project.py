@@ -8,6 +8,7 @@ decision that was acknowledged survives a kill -9.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -181,6 +182,27 @@ class Project:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ---- low-level access for feature modules (rules, export, generators) -------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One committed transaction (BEGIN IMMEDIATE ... COMMIT), or rolled back on error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Read rows (never use this to write: use :meth:`transaction`)."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        return self._meta.get(key, default)
 
     # ---- metadata ----------------------------------------------------------------------------
     @property
@@ -392,6 +414,40 @@ class Project:
             "classes": self.class_counts(), "problems": problems,
             "dataset": self.dataset_root, "modality": self.modality,
         }
+
+    def existing_variants(self, policy_sha: str, base_seed: int) -> dict[str, set[int]]:
+        """Variants already made by this policy and seed, by source item key (for re-runs)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT i.key, json_extract(c.provenance, '$.variant') FROM candidates c"
+                " JOIN items i ON i.id = c.source_item"
+                " WHERE c.origin = 'augmentation' AND json_extract(c.provenance, '$.policy_sha256') = ?"
+                " AND json_extract(c.provenance, '$.base_seed') = ?",
+                (policy_sha, int(base_seed)),
+            ).fetchall()
+        out: dict[str, set[int]] = {}
+        for key, variant in rows:
+            if variant is not None:
+                out.setdefault(key, set()).add(int(variant))
+        return out
+
+    def record_policy(self, sha256: str, policy_json: dict[str, Any]) -> None:
+        """Keep every policy that made candidates, so exports can cite it exactly."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO policies(sha256, json, created_at) VALUES (?, ?, ?)",
+                (sha256, json.dumps(policy_json, sort_keys=True), _now()),
+            )
+
+    def policy_json(self, sha256: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT json FROM policies WHERE sha256 = ?", (sha256,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def blob_file(self, sha256: str, ext: str = ".png") -> str:
+        from genaug_desktop.core.store.blobs import blob_path
+
+        return blob_path(self.blobs_dir, sha256, ext)
 
     # ---- source checks ---------------------------------------------------------------------------
     def check_sources_job(self, cancel: CancelToken | None = None, rehash: bool = False) -> Job[SourceCheck]:

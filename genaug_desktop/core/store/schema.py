@@ -63,7 +63,10 @@ CREATE TABLE rules (
 
 def _v1_to_v2(db: sqlite3.Connection) -> None:
     """v2: who decided (person or rule) and the rule's verdict on candidates; self-training
-    rounds; scan problems and background jobs are kept in the project."""
+    rounds; scan problems, background jobs and the policies that made candidates are kept;
+    rules: which approved rule set last checked a candidate (``rules_checked``), the rule and
+    measured value in the decision log, an order and edit time for rules, and perceptual
+    hashes of images by content (so near-duplicate checks decode each image once)."""
     db.executescript(
         """
         ALTER TABLE candidates ADD COLUMN round INTEGER;
@@ -89,6 +92,37 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
             started_at TEXT NOT NULL,
             finished_at TEXT
         );
+        CREATE TABLE policies (
+            sha256 TEXT PRIMARY KEY,
+            json TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        ALTER TABLE candidates ADD COLUMN rules_checked TEXT;
+        ALTER TABLE decisions ADD COLUMN rule_id TEXT;
+        ALTER TABLE decisions ADD COLUMN measured REAL;
+        ALTER TABLE rules ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE rules ADD COLUMN updated_at TEXT;
+        CREATE INDEX candidates_rule ON candidates(rule_id);
+        CREATE TABLE image_hashes (
+            sha256 TEXT NOT NULL,
+            algo TEXT NOT NULL,
+            hash INTEGER NOT NULL,
+            PRIMARY KEY (sha256, algo)
+        ) WITHOUT ROWID;
+        CREATE TABLE checkpoints (
+            sha256 TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            generator TEXT NOT NULL,
+            round INTEGER,
+            state TEXT NOT NULL CHECK (state IN ('finished', 'partial', 'external')),
+            seed INTEGER,
+            params TEXT NOT NULL DEFAULT '{}',
+            metrics TEXT NOT NULL DEFAULT '{}',
+            data TEXT NOT NULL DEFAULT '{}',
+            parent TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX checkpoints_generator ON checkpoints(generator, created_at);
         """
     )
 

@@ -1,0 +1,266 @@
+"""Foundation GUI figures (issue 2, point 9), each side by side with its reference in one run.
+
+    python benchmarks/bench_gui.py cold-start [--repeat 7]
+    python benchmarks/bench_gui.py open DATASET [--seconds 30]      # e.g. 100,000 PNGs
+    python benchmarks/bench_gui.py thumbs DATASET [--count 5000]
+
+cold-start  wall time from process launch to the first painted window: the app (welcome page)
+            vs a bare script that imports PySide6 and shows an empty QMainWindow (target <= 1.5x).
+open        open a big folder in the real window: scan finished, first visible thumbnails
+            painted, the longest GUI event-loop stall (a 5 ms QTimer probe) while scanning and
+            while scrolling with thumbnails loading, and peak RSS of the app and of its workers.
+thumbs      thumbnail throughput of ThumbnailCache (process pool + QImage) vs bare Pillow
+            decode+thumbnail in a multiprocessing pool with the same number of processes.
+
+Runs offscreen (QT_QPA_PLATFORM=offscreen) with settings in a temporary folder. Python's bytecode
+cache is kept (a user's installed app has it); the first, cache-warming launch is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+
+BARE = r"""
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+w = QMainWindow(); w.resize(1280, 800); w.show()
+def painted():
+    print("PAINTED", time.time(), flush=True); app.quit()
+QTimer.singleShot(0, painted)
+app.exec()
+"""
+
+OURS = r"""
+import sys, time
+from genaug_desktop import app
+from genaug_desktop.gui import main_window as mw
+_show = mw.MainWindow.show
+def show(self):
+    _show(self)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    def painted():
+        print("PAINTED", time.time(), flush=True); QApplication.quit()
+    QTimer.singleShot(0, painted)
+mw.MainWindow.show = show
+app.main([])
+loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'nlpaug', 'numpy', 'PIL', 'cv2'))
+print("HEAVY", ",".join(m for m in loaded if '.' not in m), flush=True)
+"""
+
+
+def _launch(code: str, settings: str) -> tuple[float, str]:
+    t0 = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env={**ENV, "GENAUG_SETTINGS_DIR": settings},
+    )
+    painted = next((line for line in out.stdout.splitlines() if line.startswith("PAINTED")), None)
+    if painted is None:
+        raise RuntimeError(f"no paint: {out.stdout}\n{out.stderr}")
+    heavy = next((line[6:] for line in out.stdout.splitlines() if line.startswith("HEAVY")), "")
+    return float(painted.split()[1]) - t0, heavy
+
+
+def cold_start(repeat: int) -> dict[str, object]:
+    settings = tempfile.mkdtemp(prefix="genaug-settings-")
+    _launch(BARE, settings)
+    _launch(OURS, settings)  # warm the bytecode cache, as an installed app has it
+    bare, ours, heavy = [], [], ""
+    for _ in range(repeat):  # interleaved, so load on the machine hits both alike
+        bare.append(_launch(BARE, settings)[0])
+        t, heavy = _launch(OURS, settings)
+        ours.append(t)
+    b, o = statistics.median(bare), statistics.median(ours)
+    return {
+        "bare_qmainwindow_ms": round(b * 1000), "genaug_desktop_ms": round(o * 1000), "ratio": round(o / b, 2),
+        "target_ratio": 1.5, "repeat": repeat, "heavy_modules_loaded_at_start": heavy or "none",
+    }
+
+
+def open_dataset(path: str, seconds: float) -> dict[str, object]:
+    import psutil
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import genaug_desktop.gui  # noqa: F401  (compat shims)
+    from genaug_desktop.gui.main_window import MainWindow
+
+    os.environ["GENAUG_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="genaug-settings-")
+    sys.setswitchinterval(0.001)  # as app.main does
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow()
+    window.resize(1280, 800)
+    window.show()
+    me = psutil.Process()
+    stats: dict[str, object] = {"phase": "scan"}
+    worst = {"scan": 0.0, "scroll": 0.0}
+    peak = {"main": 0, "workers": 0}
+    last = [time.perf_counter()]
+    t0 = time.perf_counter()
+
+    def probe() -> None:
+        now = time.perf_counter()
+        gap, last[0] = now - last[0], now
+        phase = str(stats["phase"])
+        if phase in worst:
+            worst[phase] = max(worst[phase], gap)
+        grid = window.grid
+        if "first_thumbs_s" not in stats and window.session.thumbnails.decoded > 0 and grid.pending_visible_thumbnails() == 0:
+            stats["first_thumbs_s"] = round(now - t0, 2)
+        state = window.session.state
+        if "scan_s" not in stats and state is not None and state.loaded:
+            stats["scan_s"] = round(now - t0, 2)
+            stats["phase"] = "scroll"
+
+    def sample_memory() -> None:
+        peak["main"] = max(peak["main"], me.memory_info().rss)
+        try:
+            kids = sum(c.memory_info().rss for c in me.children(recursive=True))
+        except psutil.Error:
+            kids = 0
+        peak["workers"] = max(peak["workers"], kids)
+
+    def scroll() -> None:
+        if stats["phase"] == "scroll":
+            bar = window.grid.view.verticalScrollBar()
+            bar.setValue(bar.value() + 600)
+
+    probe_timer = QTimer()
+    probe_timer.timeout.connect(probe)
+    probe_timer.start(5)
+    mem_timer = QTimer()
+    mem_timer.timeout.connect(sample_memory)
+    mem_timer.start(200)
+    scroll_timer = QTimer()
+    scroll_timer.timeout.connect(scroll)
+    scroll_timer.start(100)
+    window.open_path(path)
+    QTimer.singleShot(int(seconds * 1000), app.quit)
+    app.exec()
+    for t in (probe_timer, mem_timer, scroll_timer):
+        t.stop()
+    result = {
+        "items": window.session.items.rowCount(),
+        "scan_s": stats.get("scan_s"), "target_scan_s": 10,
+        "first_visible_thumbnails_s": stats.get("first_thumbs_s"), "target_first_thumbnails_s": 1.0,
+        "worst_stall_while_scanning_ms": round(worst["scan"] * 1000, 1),
+        "worst_stall_while_scrolling_ms": round(worst["scroll"] * 1000, 1), "target_stall_ms": 50,
+        "thumbnails_decoded": window.session.thumbnails.decoded,
+        "peak_rss_app_mb": round(peak["main"] / 2**20), "peak_rss_workers_mb": round(peak["workers"] / 2**20),
+        "target_rss_mb": 800,
+    }
+    window.shutdown()
+    window.close()
+    return result
+
+
+def _bare_batch(paths: list[str], size: int) -> list[tuple[int, int, str, bytes]]:
+    from PIL import Image
+
+    out = []
+    for p in paths:
+        with Image.open(p) as img:
+            img.thumbnail((size, size))
+            rgb = img.convert("RGB")
+            out.append((rgb.width, rgb.height, rgb.mode, rgb.tobytes()))
+    return out
+
+
+def thumbs(path: str, count: int) -> dict[str, object]:
+    import concurrent.futures as cf
+    import multiprocessing
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import genaug_desktop.gui  # noqa: F401
+    from genaug_desktop.gui.thumbnails import ThumbnailCache
+
+    paths: list[str] = []
+    for dirpath, _dirs, files in os.walk(path):
+        paths.extend(os.path.join(dirpath, f) for f in sorted(files))
+        if len(paths) >= count:
+            break
+    paths = paths[:count]
+    for p in paths:  # page cache warm for both
+        with open(p, "rb") as fh:
+            fh.read()
+    workers = os.cpu_count() or 1
+    size = 128
+
+    # Bare Pillow, same processes, batches of 64.
+    ctx = multiprocessing.get_context("forkserver")
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        list(pool.map(time.sleep, [0.01] * workers))  # processes up before timing
+        t0 = time.perf_counter()
+        batches = [paths[i : i + 64] for i in range(0, len(paths), 64)]
+        n = sum(len(r) for r in pool.map(_bare_batch, batches, [size] * len(batches)))
+        bare_s = time.perf_counter() - t0
+    assert n == len(paths)
+
+    app = QApplication.instance() or QApplication([])
+    cache = ThumbnailCache(workers=workers)
+    done = {"n": 0}
+
+    def got(keys: list[object]) -> None:
+        done["n"] += len(keys)
+        if done["n"] >= len(paths):
+            app.quit()
+
+    cache.thumbnails_ready.connect(got)
+    cache.thumbnail_failed.connect(lambda *_: got([None]))
+    cache.warm_up()
+    # Wait until the pool is up, so both sides are timed from ready processes.
+    while cache._pool is None:  # noqa: SLF001 (benchmark)
+        app.processEvents()
+        time.sleep(0.005)
+    t0 = time.perf_counter()
+    cache.request(paths, size)
+    QTimer.singleShot(600_000, app.quit)
+    app.exec()
+    ours_s = time.perf_counter() - t0
+    cache.shutdown()
+    return {
+        "files": len(paths), "processes": workers, "size": size,
+        "bare_pillow_per_s": round(len(paths) / bare_s), "thumbnail_cache_per_s": round(len(paths) / ours_s),
+        "ratio": round(bare_s / ours_s, 2), "target_ratio": 0.8,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    c = sub.add_parser("cold-start")
+    c.add_argument("--repeat", type=int, default=7)
+    o = sub.add_parser("open")
+    o.add_argument("dataset")
+    o.add_argument("--seconds", type=float, default=30)
+    t = sub.add_parser("thumbs")
+    t.add_argument("dataset")
+    t.add_argument("--count", type=int, default=5000)
+    args = parser.parse_args()
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if args.what == "cold-start":
+        result = cold_start(args.repeat)
+    elif args.what == "open":
+        result = open_dataset(args.dataset, args.seconds)
+    else:
+        result = thumbs(args.dataset, args.count)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Content-addressed blob storage: ``blobs/ab/abcdef....png``.
+
+Writes are atomic (temporary file, fsync, rename), so a kill leaves either the whole blob or
+nothing, and idempotent: the same bytes always land at the same path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+
+
+def blob_path(blobs_dir: str, sha256: str, ext: str = ".png") -> str:
+    return os.path.join(blobs_dir, sha256[:2], sha256 + ext)
+
+
+def write_blob(blobs_dir: str, data: bytes, ext: str = ".png", fsync: bool = True) -> str:
+    """Store *data* and return its SHA-256 (hex)."""
+    sha = hashlib.sha256(data).hexdigest()
+    path = blob_path(blobs_dir, sha, ext)
+    if os.path.exists(path):
+        return sha
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return sha
+
+
+def read_blob(blobs_dir: str, sha256: str, ext: str = ".png") -> bytes:
+    with open(blob_path(blobs_dir, sha256, ext), "rb") as fh:
+        return fh.read()
