@@ -48,7 +48,12 @@ _active: set[JobWorker] = set()
 
 
 #: Errors whose message is written for people (the core's own, and the OS's).
-_EXPECTED_ERRORS = frozenset({"DatasetError", "ProjectError", "ImageProblem", "PolicyError"})
+_EXPECTED_ERRORS = frozenset({
+    "DatasetError", "ProjectError", "ImageProblem", "PolicyError", "ParamError",
+    "GeneratorError", "CheckpointError", "TrustRequired",
+    "RuleError", "RuleSetError", "UnknownRuleError", "RuleStoreError",
+    "ExportError", "ExportUnusable",
+})
 
 
 def is_expected_error(exc: BaseException) -> bool:
