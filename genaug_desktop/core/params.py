@@ -25,7 +25,12 @@ class ParamError(ValueError):
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float (e.g. 10**400 in a JSON file)
+        return False
 
 
 @dataclass(frozen=True, slots=True)

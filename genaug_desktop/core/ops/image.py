@@ -463,10 +463,9 @@ def _shift_hue(x: np.ndarray, degrees: float) -> np.ndarray:
     if steps == 0:
         return x
     cv2 = _cv2()
-    hsv = cv2.cvtColor(x, cv2.COLOR_RGB2HSV_FULL)
-    hue = _lut(cv2.extractChannel(hsv, 0), ((np.arange(256) + steps) % 256).astype(np.uint8))
-    hsv = cv2.insertChannel(hue, hsv, 0)
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
+    h, sat, val = cv2.split(cv2.cvtColor(x, cv2.COLOR_RGB2HSV_FULL))  # split + merge beat extract + insert
+    h = _lut(h, ((np.arange(256) + steps) % 256).astype(np.uint8))
+    return cv2.cvtColor(cv2.merge([h, sat, val]), cv2.COLOR_HSV2RGB_FULL)
 
 
 class Hue(ImageOp):
