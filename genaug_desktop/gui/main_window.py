@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
     from genaug_desktop.core.datasets.model import Item, Problem
     from genaug_desktop.core.jobs import Progress
+    from genaug_desktop.gui.augmentation import AugmentationWorkspace
+    from genaug_desktop.gui.curation import CurationWorkspace
+    from genaug_desktop.gui.generator_panel import GeneratorWorkspace
     from genaug_desktop.gui.dataset_browser import DatasetBrowser
     from genaug_desktop.gui.details import DetailsPanel
     from genaug_desktop.gui.preview_grid import PreviewGrid
@@ -89,6 +92,9 @@ class MainWindow(QMainWindow):
         self._grid: PreviewGrid | None = None
         self._details: DetailsPanel | None = None
         self._splitter: QSplitter | None = None
+        self.augmentation: AugmentationWorkspace | None = None  # editor dock, candidates, Augment…
+        self.curation: CurationWorkspace | None = None  # review tab, rules and statistics docks
+        self.generators: GeneratorWorkspace | None = None  # the Generators dock
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -141,6 +147,7 @@ class MainWindow(QMainWindow):
             return
         from PySide6.QtCore import Qt
 
+        from genaug_desktop.gui.augmentation import AugmentationWorkspace
         from genaug_desktop.gui.dataset_browser import DatasetBrowser
         from genaug_desktop.gui.details import DetailsPanel
         from genaug_desktop.gui.preview_grid import PreviewGrid
@@ -152,8 +159,9 @@ class MainWindow(QMainWindow):
         details.setMinimumWidth(240)
         splitter = self._splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("workspaceSplitter")
+        augmentation = self.augmentation = AugmentationWorkspace(self, grid)
         splitter.addWidget(browser)
-        splitter.addWidget(grid)
+        splitter.addWidget(augmentation.grid_tabs)  # the grid, and the candidates tab
         splitter.addWidget(details)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
@@ -175,7 +183,19 @@ class MainWindow(QMainWindow):
         browser.problem_activated.connect(self._on_problem_activated)
         details.preview_failed.connect(self._on_preview_failed)
 
+        from genaug_desktop.gui.curation import CurationWorkspace
+
+        self.curation = CurationWorkspace(self, augmentation)
+
+        from genaug_desktop.gui.generator_panel import GeneratorWorkspace
+
+        self.generators = GeneratorWorkspace(self)
+
     def _set_panel_visible(self, which: str, shown: bool) -> None:
+        if which == "editor":
+            if self.augmentation is not None:
+                self.augmentation.update_dock()
+            return
         panel = {"browser": self._browser, "details": self._details}[which]
         if panel is not None:
             panel.setVisible(shown)
@@ -215,20 +235,26 @@ class MainWindow(QMainWindow):
         self._action("&Images", lambda: self.open_sample("images"), None, sample_menu)
         self._action("&Texts", lambda: self.open_sample("texts"), None, sample_menu)
         file_menu.addSeparator()
+        self.export_action = self._action("&Export…", self.open_export_dialog, "Ctrl+E", file_menu)
+        self.export_action.setEnabled(False)  # needs a project (see _update_export_action)
         self.close_action = self._action("&Close", self.close_dataset, QKeySequence.StandardKey.Close, file_menu)
         file_menu.addSeparator()
         quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
-        view_menu = menus.addMenu("&View")
+        view_menu = self.view_menu = menus.addMenu("&View")
         self._action("&Larger Thumbnails", lambda: self._step_size(+32), QKeySequence.StandardKey.ZoomIn, view_menu)
         self._action("&Smaller Thumbnails", lambda: self._step_size(-32), QKeySequence.StandardKey.ZoomOut, view_menu)
         self._action("&Default Thumbnail Size", lambda: self.grid.set_thumbnail_size(128), "Ctrl+0", view_menu)
         view_menu.addSeparator()
         self.toggle_browser_action = self._toggle("Dataset &Browser", "browser", "Ctrl+1", view_menu)
         self.toggle_details_action = self._toggle("&Details", "details", "Ctrl+2", view_menu)
+        self.toggle_editor_action = self._toggle("&Policy Editor", "editor", "Ctrl+3", view_menu)
         view_menu.addSeparator()
         self._action("&Find…", self._focus_filter, QKeySequence.StandardKey.Find, view_menu)
+
+        self.policy_menu = menus.addMenu("P&olicy")  # filled by the augmentation workspace
+        self.policy_menu.setEnabled(False)
 
         help_menu = menus.addMenu("&Help")
         about = self._action("&About genaug-desktop", self.show_about, None, help_menu)
@@ -261,6 +287,8 @@ class MainWindow(QMainWindow):
         s.loaded.connect(self._on_loaded)
         s.summary_changed.connect(self._update_summary)
         s.error_occurred.connect(self._on_error)
+        for signal in (s.opened, s.loaded, s.closed):
+            signal.connect(self._update_export_action)
         s.notice.connect(self.message_bar.show_message)
         w = self.welcome
         w.open_dataset_requested.connect(self.open_dataset_dialog)
@@ -306,6 +334,22 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
+    def open_export_dialog(self) -> None:
+        from genaug_desktop.gui.export_dialog import ExportDialog  # core export loads on first use
+
+        if self.session.project is None:
+            self.message_bar.show_message("info", "Export works on a project: use Policy > Augment… to create one.")
+            return
+        dialog = ExportDialog(self.session.project, self)
+        dialog.exported.connect(lambda result: self.message_bar.show_message("info", result.summary()))
+        dialog.exec()
+        dialog.deleteLater()
+
+    def _update_export_action(self, *_args: object) -> None:
+        has = self.session.project is not None
+        self.export_action.setEnabled(has)
+        self.export_action.setToolTip("" if has else "Export needs a project (a NAME.genaug folder)")
+
     def close_dataset(self) -> None:
         if self._details is not None:
             self._details.show_item(None)
@@ -319,6 +363,10 @@ class MainWindow(QMainWindow):
     def is_settled(self) -> bool:
         """Nothing loading and every visible thumbnail painted (the screenshot waits for this)."""
         if self.session.is_busy or (self._details is not None and self._details.is_loading()):
+            return False
+        if self.augmentation is not None and not self.augmentation.is_settled():
+            return False
+        if self.curation is not None and not self.curation.is_settled():
             return False
         if self.stack.currentWidget() is self.welcome or self._grid is None:
             return True
@@ -358,6 +406,8 @@ class MainWindow(QMainWindow):
         open_ = self.session.is_open
         self.stack.setCurrentWidget(self.splitter if open_ else self.welcome)  # builds it when opening
         self.close_action.setEnabled(open_)
+        if self.augmentation is not None:
+            self.augmentation.update_dock()
         self.setWindowTitle(f"{self.session.title} — {APP_TITLE}" if open_ else APP_TITLE)
         if not open_:
             self._set_busy(False)
@@ -411,6 +461,8 @@ class MainWindow(QMainWindow):
         selected = len(self.grid.view.selectionModel().selectedIndexes())
         path = self.session.items.abspath(item) if item is not None else None
         self.details.show_item(item, path, max(1, selected))
+        if self.augmentation is not None:
+            self.augmentation.show_item(item, path)
 
     def _on_selection(self, items: list[Item]) -> None:
         current = self.details.item
@@ -484,6 +536,7 @@ class MainWindow(QMainWindow):
         for key, action in (
             ("window/show_browser", self.toggle_browser_action),
             ("window/show_details", self.toggle_details_action),
+            ("window/show_editor", self.toggle_editor_action),
         ):
             action.setChecked(self.settings.bool_value(key, True))
 
@@ -492,6 +545,9 @@ class MainWindow(QMainWindow):
         s.set_byte_array("window/geometry", self.saveGeometry())
         s.set_value("window/show_browser", self.toggle_browser_action.isChecked())
         s.set_value("window/show_details", self.toggle_details_action.isChecked())
+        s.set_value("window/show_editor", self.toggle_editor_action.isChecked())
+        if self.augmentation is not None:
+            s.set_byte_array("window/state", QByteArray(self.saveState()))  # the editor dock's place
         if self._splitter is not None and self._grid is not None:
             s.set_byte_array("window/splitter", QByteArray(self._splitter.saveState()))
             s.thumbnail_size = self._grid.thumbnail_size
@@ -506,6 +562,12 @@ class MainWindow(QMainWindow):
             self._browser.shutdown()
         if self._details is not None:
             self._details.shutdown()
+        if self.curation is not None:
+            self.curation.shutdown()
+        if self.generators is not None:
+            self.generators.shutdown()
+        if self.augmentation is not None:
+            self.augmentation.shutdown()
         self.message_bar.shutdown()
         self.session.shutdown()
         worker.shutdown_all()

@@ -126,6 +126,7 @@ class DatasetSession(QObject):
     error_occurred = Signal(str)
     notice = Signal(str, str)
     closed = Signal()
+    project_closing = Signal()  # the open project is about to be closed: stop jobs that read it
 
     def __init__(self, thumbnails: ThumbnailCache | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -269,6 +270,7 @@ class DatasetSession(QObject):
 
     def _close_project(self) -> None:
         if self.project is not None:
+            self.project_closing.emit()
             self.project.close()
             self.project = None
 

@@ -1,0 +1,242 @@
+"""Batch augmentation from the window: the docked editor, the Augment… dialog, project creation for a
+plain dataset, a real augment_job through the worker with progress and cancel, the candidates tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel
+
+from genaug_desktop.core.datasets.model import Item
+from genaug_desktop.core.jobs import run_job
+from genaug_desktop.core.store.project import Project, init_project_job
+from genaug_desktop.gui.augment_dialog import AugmentController, AugmentDialog, AugmentOptions
+from gui_helpers import wait_loaded
+
+GOOD_IMAGES = 10  # image_folder: 11 items, one of which cannot be decoded
+
+
+def make_project(dataset: Path, where: Path) -> Path:
+    project = run_job(init_project_job(str(where), str(dataset)))
+    project.close()
+    return where
+
+
+def answer_dialog(monkeypatch: pytest.MonkeyPatch, **choices: Any) -> list[int]:
+    """Make the Augment… dialog accept itself with *choices* (per_item, workers, selected, balance);
+    the returned list receives the dialog's estimate of new candidates."""
+    shown: list[int] = []
+
+    def accept(dialog: AugmentDialog) -> bool:
+        dialog.per_item_spin.setValue(choices.get("per_item", 1))
+        dialog.workers_spin.setValue(choices.get("workers", 1))
+        if choices.get("selected"):
+            dialog.selected_radio.setChecked(True)
+        if "balance" in choices:
+            dialog.balance_radio.setChecked(True)
+            dialog.balance_spin.setValue(choices["balance"])
+        shown.append(dialog.estimate())
+        return True
+
+    monkeypatch.setattr(AugmentController, "ask_options", staticmethod(accept))
+    return shown
+
+
+def wait_augmented(qtbot, window, timeout: int = 60000) -> None:
+    controller = window.augmentation.controller
+    qtbot.waitUntil(lambda: not controller.is_busy and window.augmentation.candidates.is_settled()
+                    and any(m.startswith("Augmentation") for _l, m in window.message_bar.history), timeout=timeout)
+
+
+def test_editor_is_docked_and_previews_the_grid_selection(qtbot, make_window, image_folder: Path) -> None:
+    window = make_window()
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    aug = window.augmentation
+    assert aug is not None and aug.dock.isVisible() and aug.dock.widget() is aug.editor
+    assert aug.editor.modality == "image" and aug.editor.document["steps"]  # starts from the light preset
+    window.grid.select_key("dog/dog_01.png")
+    qtbot.waitUntil(lambda: aug.editor.preview.last_result is not None
+                    and aug.editor.preview.last_result.request.source.key == "dog/dog_01.png" and aug.editor.is_settled(),
+                    timeout=20000)
+    assert len(aug.editor.preview.view.tile_model.tiles) == 9
+    window.toggle_editor_action.trigger()
+    assert not aug.dock.isVisible()
+    window.toggle_editor_action.trigger()
+    assert aug.dock.isVisible()
+    assert {a.text().replace("&", "") for a in window.policy_menu.actions()} >= {"Save Policy", "Augment…"}
+    window.close_dataset()
+    assert not aug.dock.isVisible()  # the welcome page has no editor
+
+
+def test_augment_on_a_project_makes_candidates_that_appear(qtbot, make_window, image_folder: Path, tmp_path: Path,
+                                                            monkeypatch) -> None:
+    project_dir = make_project(image_folder, tmp_path / "pets.genaug")
+    shown = answer_dialog(monkeypatch, per_item=2, workers=1)
+    window = make_window()
+    window.open_path(str(project_dir))
+    wait_loaded(qtbot, window)
+    aug = window.augmentation
+    assert aug.candidates.project is not None
+    busy: list[bool] = []
+    aug.controller.busy_changed.connect(busy.append)
+    progress: list[Any] = []
+    aug.controller.progress_changed.connect(progress.append)
+    aug.editor.augment_button.click()
+    wait_augmented(qtbot, window)
+    assert shown == [2 * 11]
+    result = aug.controller.last_result
+    assert result is not None and result.created == 2 * GOOD_IMAGES and len(result.failures) == 1
+    assert busy[0] is True and busy[-1] is False and not window.progress_bar.isVisible()
+    assert progress and "of 22" in progress[-1].message  # the job's message, with its rate and ETA
+    level, text = window.message_bar.history[-1]
+    assert level == "warning" and "20 candidates made" in text and "1 items failed" in text
+    qtbot.waitUntil(lambda: aug.candidates.model.rowCount() == 20, timeout=10000)
+    assert aug.grid_tabs.currentWidget() is aug.candidates
+    assert aug.grid_tabs.tabText(1) == "Candidates (20)"
+    first = aug.candidates.model.candidate(0)
+    assert first.status == "pending" and first.blob is not None
+    assert Path(window.session.project.blob_file(first.blob)).is_file()
+    tooltip = aug.candidates.model.index(0).data(3)
+    assert f"#{first.id}" in tooltip and "variant" in tooltip
+    with Project.open(str(project_dir)) as project:
+        assert len(project.candidates(status="pending")) == 20
+        assert project.policy_json(first.provenance["policy_sha256"]) is not None
+
+
+def test_selected_items_only_and_class_balance(qtbot, make_window, image_folder: Path, tmp_path: Path, monkeypatch) -> None:
+    project_dir = make_project(image_folder, tmp_path / "pets.genaug")
+    window = make_window()
+    window.open_path(str(project_dir))
+    wait_loaded(qtbot, window)
+    view = window.grid.view
+    proxy = window.session.proxy
+    for row in (0, 1, 2):
+        view.selectionModel().select(proxy.index(row, 0), QItemSelectionModel.SelectionFlag.Select)
+    answer_dialog(monkeypatch, per_item=3, workers=1, selected=True)
+    window.augmentation.controller.request()
+    wait_augmented(qtbot, window)
+    assert window.augmentation.controller.last_result.created == 9
+    window.message_bar.history.clear()
+    # cat has 6 items, dog 5: balancing to 6 makes one dog variant
+    shown = answer_dialog(monkeypatch, balance=6, workers=1)
+    window.augmentation.editor.augment_action.trigger()
+    wait_augmented(qtbot, window)
+    assert shown == [1]
+    assert window.augmentation.controller.last_result.created == 1
+
+
+def test_plain_dataset_offers_to_create_a_project_first(qtbot, make_window, image_folder: Path, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    asked: list[str] = []
+    where = tmp_path / "made.genaug"
+
+    def choose(parent: Any, dataset: str) -> str:
+        asked.append(dataset)
+        return str(where)
+
+    monkeypatch.setattr(AugmentController, "ask_create_project", staticmethod(choose))
+    answer_dialog(monkeypatch, per_item=1, workers=1)
+    window = make_window()
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    window.augmentation.controller.request()
+    wait_augmented(qtbot, window)
+    assert asked == [str(image_folder)]
+    assert (where / "project.sqlite").is_file()
+    assert window.session.project is not None and window.session.state.kind == "project"
+    assert window.augmentation.controller.last_result.created == GOOD_IMAGES
+    assert any("Created the project made.genaug" in m for _l, m in window.message_bar.history)
+
+
+def test_project_inside_the_dataset_is_refused_with_a_message(qtbot, make_window, image_folder: Path,
+                                                               monkeypatch) -> None:
+    monkeypatch.setattr(AugmentController, "ask_create_project",
+                        staticmethod(lambda parent, dataset: str(image_folder / "inside.genaug")))
+    window = make_window()
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    window.augmentation.controller.request()
+    qtbot.waitUntil(lambda: window.message_bar.level == "error" and not window.augmentation.controller.is_busy,
+                    timeout=20000)
+    assert "inside the dataset folder" in window.message_bar.message
+    assert not (image_folder / "inside.genaug" / "project.sqlite").exists()
+
+
+def test_cancel_keeps_a_consistent_project(qtbot, make_window, image_folder: Path, tmp_path: Path, monkeypatch) -> None:
+    project_dir = make_project(image_folder, tmp_path / "pets.genaug")
+    answer_dialog(monkeypatch, per_item=400, workers=1)
+    window = make_window()
+    window.open_path(str(project_dir))
+    wait_loaded(qtbot, window)
+    aug = window.augmentation
+    made: list[int] = []
+
+    def first_batch(ids: list[int]) -> None:
+        if not made:
+            window.cancel_button.click()  # the status bar's Cancel stops the augmentation
+        made.extend(ids)
+
+    aug.controller.candidates_added.connect(first_batch)
+    aug.controller.request()
+    assert window.cancel_button.isVisible()
+    wait_augmented(qtbot, window)
+    level, text = window.message_bar.history[-1]
+    assert level == "info" and "cancelled" in text
+    with Project.open(str(project_dir)) as project:
+        stored = [c.id for c in project.candidates()]
+    assert stored and len(stored) < 400 * 11
+    assert set(made) <= set(stored)
+
+
+def test_invalid_policy_or_no_dataset_is_a_message(qtbot, make_window, image_folder: Path) -> None:
+    window = make_window()
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    editor = window.augmentation.editor
+    doc = dict(editor.document)
+    doc["steps"] = [{"op": "rotate", "p": 2.0}]
+    editor._apply(doc, [])
+    assert "$.steps[0].p" in editor.status_label.toolTip()
+    window.augmentation.controller.request()
+    assert window.message_bar.level == "error" and "$.steps[0].p" in window.message_bar.message
+
+
+def test_unsaved_policy_survives_closing_the_window(qtbot, make_window, image_folder: Path) -> None:
+    window = make_window()
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    editor = window.augmentation.editor
+    editor.add_op("invert")
+    edited = editor.document
+    window.close()  # no question blocks the closing window: the draft goes to the settings
+    again = make_window()
+    again.open_path(str(image_folder))
+    wait_loaded(qtbot, again)
+    restored = again.augmentation.editor
+    assert restored.document == edited and restored.is_dirty
+    assert "Restored the unsaved policy" in again.message_bar.message
+    restored.undo_action.trigger()
+    assert not restored.is_dirty and restored.document["name"] == "Images: light"
+
+
+def test_dialog_estimates_and_options(qtbot) -> None:
+    items = [Item(f"cat/{i}.png", f"cat/{i}.png", "image", "cat", "", 0) for i in range(3)]
+    items.append(Item("dog/0.png", "dog/0.png", "image", "dog", "", 0))
+    dialog = AugmentDialog("Images: light", "image", items, [], seed=42)
+    qtbot.addWidget(dialog)
+    assert dialog.estimate() == 16  # 4 per item by default
+    assert not dialog.selected_radio.isEnabled()
+    assert dialog.balance_spin.value() == 3
+    dialog.balance_radio.setChecked(True)
+    assert dialog.estimate() == 2 and "2 new candidates" in dialog.estimate_label.text()
+    dialog.balance_spin.setValue(5)
+    assert dialog.estimate() == 2 + 4
+    options = dialog.options()
+    assert options == AugmentOptions(per_item=4, balance_target=5, selected_only=False, seed=42,
+                                     workers=dialog.workers_spin.value())
+    unlabelled = AugmentDialog("x", "text", [Item("a:1", "a", "text", None, "", 0, text="hi")], [])
+    qtbot.addWidget(unlabelled)
+    assert not unlabelled.balance_radio.isEnabled()
