@@ -115,8 +115,9 @@ def open_dataset(path: str, seconds: float) -> dict[str, object]:
         now = time.perf_counter()
         gap, last[0] = now - last[0], now
         phase = str(stats["phase"])
-        if phase in worst:
-            worst[phase] = max(worst[phase], gap)
+        if phase in worst and gap > worst[phase]:
+            worst[phase] = gap
+            stats[f"worst_{phase}_at_s"] = round(now - t0, 2)
         grid = window.grid
         if "first_thumbs_s" not in stats and window.session.thumbnails.decoded > 0 and grid.pending_visible_thumbnails() == 0:
             stats["first_thumbs_s"] = round(now - t0, 2)
@@ -158,6 +159,7 @@ def open_dataset(path: str, seconds: float) -> dict[str, object]:
         "first_visible_thumbnails_s": stats.get("first_thumbs_s"), "target_first_thumbnails_s": 1.0,
         "worst_stall_while_scanning_ms": round(worst["scan"] * 1000, 1),
         "worst_stall_while_scrolling_ms": round(worst["scroll"] * 1000, 1), "target_stall_ms": 50,
+        "worst_stall_while_scanning_at_s": stats.get("worst_scan_at_s"),
         "thumbnails_decoded": window.session.thumbnails.decoded,
         "peak_rss_app_mb": round(peak["main"] / 2**20), "peak_rss_workers_mb": round(peak["workers"] / 2**20),
         "target_rss_mb": 800,
