@@ -19,7 +19,6 @@ import io
 import json
 import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,22 +58,10 @@ def checkpoint_bytes(config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
 
 def write_checkpoint(path: str, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> str:
     """Write atomically (temporary file, fsync, rename) and return the file's SHA-256."""
+    from genaug_desktop.core.atomic import write_atomic
+
     data = checkpoint_bytes(config, arrays)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, data, suffix=SUFFIX)
     return hashlib.sha256(data).hexdigest()
 
 

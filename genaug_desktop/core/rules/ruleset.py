@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,18 +55,9 @@ class RuleSet:
 
     def save(self, path: str) -> None:
         """Write atomically (temporary file + rename), so a crash never leaves half a file."""
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".rules-", suffix=".json", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.dumps())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        from genaug_desktop.core.atomic import write_atomic
+
+        write_atomic(path, self.dumps().encode("utf-8"), prefix=".rules-", suffix=".json")
 
     @classmethod
     def from_json(cls, data: Any) -> RuleSet:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+
+from genaug_desktop.core.atomic import write_atomic
 
 
 def blob_path(blobs_dir: str, sha256: str, ext: str = ".png") -> str:
@@ -21,22 +22,7 @@ def write_blob(blobs_dir: str, data: bytes, ext: str = ".png", fsync: bool = Tru
     path = blob_path(blobs_dir, sha, ext)
     if os.path.exists(path):
         return sha
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, data, fsync=fsync)
     return sha
 
 
