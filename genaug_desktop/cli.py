@@ -251,7 +251,8 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 # ---- parser ----
 #: modules with ``register(subparsers, common)``; they must import nothing heavy at module level
-_COMMAND_MODULES = ("genaug_desktop.cli_rules", "genaug_desktop.cli_export", "genaug_desktop.cli_generators")
+_COMMAND_MODULES = ("genaug_desktop.cli_rules", "genaug_desktop.cli_export", "genaug_desktop.cli_generators",
+                    "genaug_desktop.cli_evaluate")
 
 
 class _Common:

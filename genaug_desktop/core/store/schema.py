@@ -123,6 +123,13 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
             created_at TEXT NOT NULL
         );
         CREATE INDEX checkpoints_generator ON checkpoints(generator, created_at);
+        CREATE TABLE IF NOT EXISTS evaluations (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            params TEXT NOT NULL,
+            candidate_ids TEXT NOT NULL,
+            result TEXT NOT NULL
+        );
         """
     )
 
