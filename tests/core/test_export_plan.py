@@ -204,3 +204,9 @@ def test_missing_files_are_left_out_and_said_so(tmp_path):
     assert pl.dropped == {"candidates whose image blob is missing": 1, "originals whose source file is missing": 1}
     assert "1 originals whose source file is missing are left out" in pl.warnings
     p.close()
+
+
+def test_a_single_split_given_as_a_percentage_is_accepted():
+    from genaug_desktop.core.export import ExportOptions
+
+    assert ExportOptions(format="jsonl", splits={"train": 100}).validated("text").splits == {"train": 1.0}

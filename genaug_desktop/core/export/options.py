@@ -257,7 +257,7 @@ def _splits(value: Any) -> dict[str, float]:
             raise ExportError(f"the share of split {name!r} must be a number above 0, not {ratio!r}", "splits")
         out[name] = float(ratio)
     total = sum(out.values())
-    if abs(total - 100.0) < 1e-6 and len(out) > 1:  # percentages
+    if abs(total - 100.0) < 1e-6:  # percentages (also a single train=100)
         out = {k: v / 100.0 for k, v in out.items()}
         total = 1.0
     if abs(total - 1.0) > 1e-6:
