@@ -58,19 +58,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genaug_desktop.core.generators import (
-    DATA_PARAMS,
-    GeneratorError,
-    describe_generators,
-    get_generator,
-    inspect_torchscript,
-    list_checkpoints,
-    load_torchscript,
-    next_round,
-    round_summary,
-    sample_job,
-    train_job,
-)
 from genaug_desktop.core.jobs import Progress
 from genaug_desktop.gui.loss_chart import LossChart
 from genaug_desktop.gui.param_form import ParamForm
@@ -80,6 +67,14 @@ if TYPE_CHECKING:
     from genaug_desktop.core.generators import CheckpointRecord, Generator, SampleResult, TrainResult
     from genaug_desktop.core.store.project import Project
     from genaug_desktop.gui.main_window import MainWindow
+
+
+def _gen() -> Any:
+    """The generators core, imported on first use: it pulls in numpy, which the window does not
+    need until the panel is used (keeps the first open of a dataset free of a ~150 ms stall)."""
+    import genaug_desktop.core.generators as generators
+
+    return generators
 
 MUTED = "#667085"
 ERROR_COLOR = "#b42318"
@@ -305,7 +300,7 @@ class GeneratorPanel(QWidget):
         run.addRow("Round", self.round_spin)
         run.addRow("Seed", self.train_seed_spin)
         layout.addLayout(run)
-        self.data_form = ParamForm(DATA_PARAMS, path="$.data")
+        self.data_form = ParamForm(_gen().DATA_PARAMS, path="$.data")
         layout.addWidget(self.data_form)
         buttons = QHBoxLayout()
         self.train_button = QPushButton("Train")
@@ -406,7 +401,7 @@ class GeneratorPanel(QWidget):
             return
         modality = self.project.modality
         if self.generators is None:
-            self.generators = describe_generators()
+            self.generators = _gen().describe_generators()
         combo = self.generator_combo
         current = self.generator_name
         combo.blockSignals(True)
@@ -435,7 +430,7 @@ class GeneratorPanel(QWidget):
         self.label_combo.addItem(ANY_LABEL, None)
         for label in sorted(self.project.class_counts()):
             self.label_combo.addItem(label, label)
-        self.round_spin.setValue(next_round(self.project))
+        self.round_spin.setValue(_gen().next_round(self.project))
         self.refresh_rounds()
 
     # ---- generator ---------------------------------------------------------------------------------------
@@ -466,7 +461,7 @@ class GeneratorPanel(QWidget):
                 old.deleteLater()
             setattr(self, attr, None)
         if name is not None and self._usable():
-            cls = get_generator(name)
+            cls = _gen().get_generator(name)
             self.train_form = ParamForm(cls.params, path="$.params")
             self.sample_form = ParamForm(cls.sample_params, path="$.sample")
             self.train_form_holder.addWidget(self.train_form)
@@ -481,7 +476,7 @@ class GeneratorPanel(QWidget):
         combo.clear()
         self.checkpoints = []
         if self.project is not None and name is not None:
-            self.checkpoints = list_checkpoints(self.project, name)
+            self.checkpoints = _gen().list_checkpoints(self.project, name)
             if any(r.state == "finished" for r in self.checkpoints):
                 combo.addItem(NEWEST, None)
             for rec in self.checkpoints:
@@ -500,7 +495,7 @@ class GeneratorPanel(QWidget):
 
     def refresh_rounds(self) -> None:
         table = self.rounds_table
-        rounds = round_summary(self.project) if self.project is not None else {}
+        rounds = _gen().round_summary(self.project) if self.project is not None else {}
         table.setRowCount(len(rounds))
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for r, (rnd, entry) in enumerate(rounds.items()):
@@ -599,7 +594,7 @@ class GeneratorPanel(QWidget):
         self.status_label.setStyleSheet(f"color: {MUTED};")
         self.results.setCurrentWidget(self.chart)
         worker = JobWorker(
-            lambda cancel: train_job(project, name, values, seed, None if sha else rnd, share, sha, cancel), name="train")
+            lambda cancel: _gen().train_job(project, name, values, seed, None if sha else rnd, share, sha, cancel), name="train")
         self._start(worker, "train")
         return True
 
@@ -625,7 +620,7 @@ class GeneratorPanel(QWidget):
         self.status_label.setStyleSheet(f"color: {MUTED};")
         self.status_label.setText(f"Sampling {n:,} candidates…")
         worker = JobWorker(
-            lambda cancel: sample_job(project, generator, checkpoint, n, seed, label, temperature, options, cancel=cancel),
+            lambda cancel: _gen().sample_job(project, generator, checkpoint, n, seed, label, temperature, options, cancel=cancel),
             name="sample", coalesce=merge_ids)
         self._start(worker, "sample")
         return True
@@ -682,7 +677,7 @@ class GeneratorPanel(QWidget):
             return
         self.refresh_checkpoints()
         self.refresh_rounds()
-        self.round_spin.setValue(next_round(self.project))
+        self.round_spin.setValue(_gen().next_round(self.project))
         if kind == "sample":
             self.sampling_finished.emit(list(self._sampled_ids))
 
@@ -696,8 +691,8 @@ class GeneratorPanel(QWidget):
         if not path:
             return False
         try:
-            info = inspect_torchscript(path)
-        except GeneratorError as exc:
+            info = _gen().inspect_torchscript(path)
+        except _gen().GeneratorError as exc:
             self._say("error", describe_error(exc))
             return False
         if info.modality != self.project.modality:
@@ -706,7 +701,7 @@ class GeneratorPanel(QWidget):
         if not confirm_torchscript(self, info.name, info.modality, info.labels, info.path):
             self._say("info", f"Not loaded: {os.path.basename(path)} was not trusted.")
             return False
-        worker = JobWorker(lambda _cancel: load_torchscript(path, confirmed=True), name="load-torchscript")
+        worker = JobWorker(lambda _cancel: _gen().load_torchscript(path, confirmed=True), name="load-torchscript")
         worker.returned.connect(self._on_torchscript_loaded)
         worker.errored.connect(lambda message: self._say("error", f"Cannot load the TorchScript file: {message}"))
         worker.finished.connect(self._on_load_finished)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from genaug_desktop.core.generators import GeneratorError, list_checkpoints
 from genaug_desktop.core.store.project import Project
+import genaug_desktop.core.generators as generators_core
 from genaug_desktop.gui import generator_panel as panel_module
 from genaug_desktop.gui.generator_panel import GeneratorPanel
 from review_helpers import make_image_project, make_text_project
@@ -69,9 +70,9 @@ def test_generators_are_listed_and_the_wrong_modality_is_greyed(qtbot, panel: Ge
 
 
 def test_unavailable_generator_says_why(qtbot, monkeypatch, project: Project) -> None:
-    rows = [*panel_module.describe_generators(),
+    rows = [*generators_core.describe_generators(),
             {"name": "big_lm", "modality": "text", "available": False, "why": "needs a GPU", "help": "", "trainable": True}]
-    monkeypatch.setattr(panel_module, "describe_generators", lambda: rows)
+    monkeypatch.setattr(generators_core, "describe_generators", lambda: rows)
     w = GeneratorPanel()
     qtbot.addWidget(w, before_close_func=lambda p: p.shutdown())
     w.show()
@@ -162,7 +163,7 @@ def test_torchscript_is_not_loaded_without_confirmation(qtbot, monkeypatch, pane
         calls.append((p, confirmed))
         raise GeneratorError("not a real module")
 
-    monkeypatch.setattr(panel_module, "load_torchscript", fake_load)
+    monkeypatch.setattr(generators_core, "load_torchscript", fake_load)
     monkeypatch.setattr(panel_module, "ask_torchscript_path", lambda parent: str(path))
     monkeypatch.setattr(QMessageBox, "warning",
                         lambda parent, title, text, *a: asked.append(text) or QMessageBox.StandardButton.Cancel)
