@@ -300,6 +300,27 @@ class Policy:
         x = _run_steps(self.steps, x, make_rng(seed), chain)
         return x, chain
 
+    def run_steps(
+        self, x: Any, seed: int, start: int = 0, stop: int | None = None, chain: list[dict[str, Any]] | None = None,
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """Run the top-level steps ``start`` to ``stop - 1`` on a pre-processed *x*, drawing exactly
+        as :meth:`apply` does, so that a caller may cache the image before a step (the live
+        preview re-runs only the edited step and those after it)::
+
+            apply(x, s, preprocessed=True) == run_steps(run_steps(x, s, 0, k)[0], s, k)
+        """
+        steps = self.steps
+        stop = len(steps) if stop is None else stop
+        chain = [] if chain is None else chain
+        rng = make_rng(seed)
+        seeds = _child_seeds(rng, len(steps))
+        coins = rng.random(len(steps))
+        for i in range(max(0, start), min(stop, len(steps))):
+            step = steps[i]
+            if step.enabled and coins[i] < step.p:
+                x = _fire(step, x, make_rng(seeds[i]), chain)
+        return x, chain
+
     def replay(self, x: Any, chain: list[dict[str, Any]], preprocessed: bool = False) -> Any:
         """Rebuild an output from its recorded chain (ops with their values and drawn parameters).
 

@@ -219,34 +219,23 @@ def changed_spans(before: str, after: str) -> list[tuple[int, int]]:
 def _run_from(policy: Any, x: Any, seed: int, focus: int | None, prefix_key: Any) -> tuple[Any, list[dict[str, Any]], bool]:
     """``policy.apply(x, seed, preprocessed=True)``, reusing the cached image before step *focus*.
 
-    This repeats how ``Policy.apply`` draws (every top-level step's seed, then every coin, up front;
-    see ``core.policy._run_steps``): the steps before *focus* do the same whatever happens at or
-    after it. A test checks that the output equals ``Policy.apply`` exactly.
+    ``Policy.run_steps`` draws exactly as ``Policy.apply`` does, so the steps before *focus* do the
+    same whatever happens at or after it. A test checks that the output equals ``Policy.apply``.
     """
-    from genaug_desktop.core.policy import _child_seeds, _fire, make_rng
-
     steps = policy.steps
     if focus is None or not 0 < focus < len(steps):
         out, chain = policy.apply(x, seed, preprocessed=True)
         return out, chain, False
-    rng = make_rng(seed)
-    seeds = _child_seeds(rng, len(steps))
-    coins = rng.random(len(steps))
     cached = _prefixes.get(prefix_key)
     hit = cached is not None
     if hit:
         x, chain_before = cached
         chain = list(chain_before)
-        start = focus
     else:
-        chain, start = [], 0
-    for i in range(start, len(steps)):
-        if i == focus and not hit:
-            nbytes = getattr(x, "nbytes", 0) or len(x) * 4
-            _prefixes.put(prefix_key, (x, list(chain)), nbytes)
-        step = steps[i]
-        if step.enabled and coins[i] < step.p:
-            x = _fire(step, x, make_rng(seeds[i]), chain)
+        x, chain = policy.run_steps(x, seed, 0, focus)
+        nbytes = getattr(x, "nbytes", 0) or len(x) * 4
+        _prefixes.put(prefix_key, (x, list(chain)), nbytes)
+    x, chain = policy.run_steps(x, seed, focus, None, chain)
     return x, chain, hit
 
 

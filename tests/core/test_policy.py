@@ -407,3 +407,25 @@ def test_fuzzed_text_raises_only_policy_error(text: str):
         Policy.loads(text, check_available=False)
     except PolicyError:
         pass
+
+
+def test_run_steps_in_two_parts_equals_apply():
+    import numpy as np
+
+    from genaug_desktop.core.policy import Policy
+
+    policy = Policy.from_json({
+        "schema_version": 1, "modality": "image",
+        "steps": [
+            {"op": "hflip", "p": 0.5}, {"op": "rotate", "p": 0.7},
+            {"one_of": [{"op": "gaussian_blur"}, {"op": "gaussian_noise"}], "p": 0.9},
+            {"op": "brightness", "p": 0.6},
+        ],
+    })
+    x = (np.random.default_rng(0).random((24, 20, 3)) * 255).astype(np.uint8)
+    for seed in range(20):
+        whole, chain = policy.apply(x, seed, preprocessed=True)
+        for k in range(len(policy.steps) + 1):
+            head, partial = policy.run_steps(x, seed, 0, k)
+            tail, partial = policy.run_steps(head, seed, k, None, partial)
+            assert np.array_equal(tail, whole) and partial == chain
