@@ -156,9 +156,24 @@ def test_close_returns_to_welcome_and_clears(qtbot, make_window, image_folder: P
     assert window.status_text() == ""
 
 
-def test_cancel_keeps_what_was_read(qtbot, make_window, tmp_path: Path) -> None:
+def test_cancel_keeps_what_was_read(qtbot, make_window, tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    import genaug_desktop.core.datasets.text as text_readers
+
     big = tmp_path / "lines.txt"
     big.write_text("".join(f"sample number {i}\n" for i in range(400_000)), encoding="utf-8")
+    # Pace the reader (about 4 s for the file), so the cancel always lands before the end,
+    # however fast or busy the machine is.
+    real_reader = text_readers.read_text_file
+
+    def paced(*args, **kwargs):
+        for n, entry in enumerate(real_reader(*args, **kwargs)):
+            if n % 100 == 0:
+                time.sleep(0.001)
+            yield entry
+
+    monkeypatch.setattr(text_readers, "read_text_file", paced)
     window: MainWindow = make_window()
     window.session.progress_changed.connect(
         lambda p: window.cancel_button.click() if window.session.items.rowCount() and window.cancel_button.isVisible() else None
