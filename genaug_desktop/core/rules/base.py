@@ -489,7 +489,13 @@ class Rule:
         """Stateful rules: forget *subjects* this rule passed but a later rule rejected."""
 
     def bounds(self) -> tuple[float | None, float | None]:
-        """The pass interval of the measured value (None: unbounded), for charts."""
+        """The pass interval of the measured value (None: unbounded), for charts.
+
+        Rules whose threshold is a ``range`` parameter get it from there; others override this.
+        """
+        pair = self.values.get("range")
+        if isinstance(pair, (list, tuple)) and len(pair) == 2:
+            return float(pair[0]), float(pair[1])
         return None, None
 
     # ---- description and copies -------------------------------------------------------------------------

@@ -69,10 +69,6 @@ class ImageSize(_ImageRule):
                 out.append(Verdict(False, f"{dim} {n:,} px is {side} than the allowed {lo:,}-{hi:,} px", float(n)))
         return out
 
-    def bounds(self) -> tuple[float | None, float | None]:
-        lo, hi = self.values["range"]
-        return float(lo), float(hi)
-
 
 class ImageAspect(_ImageRule):
     kind = "image_aspect"
@@ -99,10 +95,6 @@ class ImageAspect(_ImageRule):
             else:
                 out.append(Verdict(False, f"aspect ratio {r:.3g} is outside the allowed {lo:.3g}-{hi:.3g}", r))
         return out
-
-    def bounds(self) -> tuple[float | None, float | None]:
-        lo, hi = self.values["range"]
-        return lo, hi
 
 
 class ImageNotBlank(_ImageRule):
@@ -254,10 +246,6 @@ class ImageSourceDistance(_ImageRule):
             else:
                 out.append(Verdict(False, f"too far from its source ({d} of 64 bits differ, at most {hi} allowed)", float(d)))
         return out
-
-    def bounds(self) -> tuple[float | None, float | None]:
-        lo, hi = self.values["range"]
-        return float(lo), float(hi)
 
 
 class ImageSourceDifference(_ImageRule):

@@ -164,10 +164,6 @@ class TextLength(_TextRule):
                 out.append(Verdict(False, f"{n:,} {noun}: {side} the allowed {lo:,}-{hi:,}", float(n)))
         return out
 
-    def bounds(self) -> tuple[float | None, float | None]:
-        lo, hi = self.values["range"]
-        return float(lo), float(hi)
-
 
 class TextNonLetterShare(_TextRule):
     kind = "text_non_letter_share"
@@ -255,10 +251,6 @@ class TextEditDistance(_TextRule):
             else:
                 out.append(Verdict(False, f"edit distance to its source is {d:.2f}, above {hi:.2f}: too far from it", d))
         return out
-
-    def bounds(self) -> tuple[float | None, float | None]:
-        lo, hi = self.values["range"]
-        return lo, hi
 
 
 def build_vocabulary(texts: Iterable[str | None]) -> frozenset[str]:
