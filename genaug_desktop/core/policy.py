@@ -416,21 +416,9 @@ def _ensure_image(x: np.ndarray) -> np.ndarray:
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
-    version = data.get("schema_version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise PolicyError("$.schema_version", f"must be a whole number (this version writes {SCHEMA_VERSION})")
-    if version > SCHEMA_VERSION:
-        raise PolicyError(
-            "$.schema_version",
-            f"policy schema {version} is newer than this genaug-desktop understands ({SCHEMA_VERSION}); please upgrade",
-        )
-    if version < 1:
-        raise PolicyError("$.schema_version", f"unknown policy schema {version}")
-    while version < SCHEMA_VERSION:
-        data = MIGRATIONS[version](data)
-        version += 1
-        data["schema_version"] = version
-    return data
+    from genaug_desktop.core.versioning import migrate_to_current
+
+    return migrate_to_current(data, SCHEMA_VERSION, MIGRATIONS, PolicyError, "policy")
 
 
 # ---- images in and out ---------------------------------------------------------------------------

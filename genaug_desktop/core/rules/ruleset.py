@@ -91,21 +91,9 @@ class RuleSet:
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
     """Bring a rule-set dict up to :data:`SCHEMA_VERSION` (or refuse a newer or unknown one)."""
-    version = data.get("schema_version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise RuleSetError("$.schema_version", f"must be a whole number (this version writes {SCHEMA_VERSION})")
-    if version > SCHEMA_VERSION:
-        raise RuleSetError(
-            "$.schema_version",
-            f"rule-set schema {version} is newer than this genaug-desktop understands ({SCHEMA_VERSION}); please upgrade",
-        )
-    if version < 1:
-        raise RuleSetError("$.schema_version", f"unknown rule-set schema {version}")
-    while version < SCHEMA_VERSION:
-        data = MIGRATIONS[version](data)
-        version += 1
-        data["schema_version"] = version
-    return data
+    from genaug_desktop.core.versioning import migrate_to_current
+
+    return migrate_to_current(data, SCHEMA_VERSION, MIGRATIONS, RuleSetError, "rule-set")
 
 
 def parse_rule(obj: Any, path: str, modality: str | None = None, default_state: str = "proposed") -> Rule:
