@@ -279,30 +279,19 @@ class CandidatesView(QWidget):
 
 
 def main(argv: list[str] | None = None) -> int:
-    import sys
+    from genaug_desktop.gui.demo import run_project_panel
 
-    from PySide6.QtWidgets import QApplication
-
-    from genaug_desktop.core.store.project import Project
-
-    args = sys.argv[1:] if argv is None else argv
-    if not args:
-        print("usage: python -m genaug_desktop.gui.candidates PROJECT.genaug", file=sys.stderr)
-        return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     cache = ThumbnailCache()
-    view = CandidatesView(cache)
-    project = Project.open(args[0])
-    view.set_project(project)
-    view.resize(900, 600)
-    view.setWindowTitle(f"Candidates of {project.name} — genaug-desktop")
-    view.show()
-    rc = app.exec()
-    view.shutdown()
-    cache.shutdown()
-    project.close()
-    return rc
 
+    def build(project: Project) -> CandidatesView:
+        view = CandidatesView(cache)
+        view.set_project(project)
+        return view
+
+    try:
+        return run_project_panel("candidates", "Candidates of", (900, 600), build, argv)
+    finally:
+        cache.shutdown()
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -55,4 +56,32 @@ def run_panel_demo(
         shot.start()
     app.exec()
     session.shutdown()
+    return rc
+
+
+def run_project_panel(
+    module: str, title: str, size: tuple[int, int], build: Callable[[Any], QWidget], argv: list[str] | None = None,
+) -> int:
+    """Run a project panel on its own: ``python -m genaug_desktop.gui.MODULE PROJECT.genaug``.
+
+    *build(project)* makes the panel (and may connect it); the panel's ``shutdown()`` runs when
+    the window closes, then the project is closed. Returns the process exit status.
+    """
+    from genaug_desktop.core.store.project import Project
+
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        print(f"usage: python -m genaug_desktop.gui.{module} PROJECT.genaug", file=sys.stderr)
+        return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    project = Project.open(args[0])
+    panel = build(project)
+    panel.resize(*size)
+    panel.setWindowTitle(f"{title} {project.name} — genaug-desktop")
+    panel.show()
+    rc = app.exec()
+    shutdown = getattr(panel, "shutdown", None)
+    if shutdown is not None:
+        shutdown()
+    project.close()
     return rc

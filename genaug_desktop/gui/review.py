@@ -895,29 +895,20 @@ class ReviewPanel(QWidget):
 def main(argv: list[str] | None = None) -> int:
     import sys
 
-    from PySide6.QtWidgets import QApplication
+    from genaug_desktop.gui.demo import run_project_panel
 
-    from genaug_desktop.core.store.project import Project
-
-    args = sys.argv[1:] if argv is None else argv
-    if not args:
-        print("usage: python -m genaug_desktop.gui.review PROJECT.genaug", file=sys.stderr)
-        return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     cache = ThumbnailCache()
-    panel = ReviewPanel(cache)
-    project = Project.open(args[0])
-    panel.set_project(project)
-    panel.notice.connect(lambda level, message: print(f"{level}: {message}", file=sys.stderr))
-    panel.resize(1100, 760)
-    panel.setWindowTitle(f"Review {project.name} — genaug-desktop")
-    panel.show()
-    rc = app.exec()
-    panel.shutdown()
-    cache.shutdown()
-    project.close()
-    return rc
 
+    def build(project: Project) -> ReviewPanel:
+        panel = ReviewPanel(cache)
+        panel.set_project(project)
+        panel.notice.connect(lambda level, message: print(f"{level}: {message}", file=sys.stderr))
+        return panel
+
+    try:
+        return run_project_panel("review", "Review", (1100, 760), build, argv)
+    finally:
+        cache.shutdown()
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -951,28 +951,16 @@ class RulesPanel(QWidget):
 def main(argv: list[str] | None = None) -> int:
     import sys
 
-    from PySide6.QtWidgets import QApplication
+    from genaug_desktop.gui.demo import run_project_panel
 
-    from genaug_desktop.core.store.project import Project
+    def build(project: Project) -> RulesPanel:
+        panel = RulesPanel()
+        panel.set_project(project)
+        panel.notice.connect(lambda level, message: print(f"{level}: {message}", file=sys.stderr))
+        panel.browse_requested.connect(lambda ids, title, _h: print(f"{title}: {ids}"))
+        return panel
 
-    args = sys.argv[1:] if argv is None else argv
-    if not args:
-        print("usage: python -m genaug_desktop.gui.rules_panel PROJECT.genaug", file=sys.stderr)
-        return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    panel = RulesPanel()
-    project = Project.open(args[0])
-    panel.set_project(project)
-    panel.notice.connect(lambda level, message: print(f"{level}: {message}", file=sys.stderr))
-    panel.browse_requested.connect(lambda ids, title, _h: print(f"{title}: {ids}"))
-    panel.resize(1100, 420)
-    panel.setWindowTitle(f"Rules of {project.name} — genaug-desktop")
-    panel.show()
-    rc = app.exec()
-    panel.shutdown()
-    project.close()
-    return rc
-
+    return run_project_panel("rules_panel", "Rules of", (1100, 420), build, argv)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -402,28 +402,14 @@ class StatsPanel(QWidget):
 
 
 def main(argv: list[str] | None = None) -> int:
-    import sys
+    from genaug_desktop.gui.demo import run_project_panel
 
-    from PySide6.QtWidgets import QApplication
+    def build(project: Project) -> StatsPanel:
+        panel = StatsPanel()
+        panel.set_project(project)
+        return panel
 
-    from genaug_desktop.core.store.project import Project
-
-    args = sys.argv[1:] if argv is None else argv
-    if not args:
-        print("usage: python -m genaug_desktop.gui.stats_panel PROJECT.genaug", file=sys.stderr)
-        return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    panel = StatsPanel()
-    project = Project.open(args[0])
-    panel.resize(1100, 520)
-    panel.setWindowTitle(f"Statistics of {project.name} — genaug-desktop")
-    panel.show()
-    panel.set_project(project)
-    rc = app.exec()
-    panel.shutdown()
-    project.close()
-    return rc
-
+    return run_project_panel("stats_panel", "Statistics of", (1100, 520), build, argv)
 
 if __name__ == "__main__":
     raise SystemExit(main())
