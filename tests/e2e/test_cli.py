@@ -5,19 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from PIL import Image
-
-
-def genaug(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "genaug_desktop.cli", *args],
-        capture_output=True, text=True, timeout=120, cwd=cwd,
-        env={**os.environ, "PYTHONWARNINGS": "error"},
-    )
+from cli_helpers import assert_one_clear_line, genaug
 
 
 def tree_hash(root) -> dict[str, str]:
@@ -55,13 +46,6 @@ def text_dataset(tmp_path):
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def assert_one_clear_line(proc: subprocess.CompletedProcess[str]) -> None:
-    assert proc.returncode == 2, proc
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
 
 
 def test_scan_json_contract(image_dataset):

@@ -7,29 +7,17 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_one_clear_line
+from cli_helpers import genaug as _genaug
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def genaug(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "genaug_desktop.cli", *args],
-        capture_output=True, text=True, timeout=180, cwd=ROOT,
-        env={**os.environ, "PYTHONWARNINGS": "error"},
-    )
-
-
-def assert_one_clear_line(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
+    return _genaug(*args, cwd=ROOT)
 
 
 def _project(tmp_path: Path, labelled: bool = True) -> str:

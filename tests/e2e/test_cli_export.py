@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,21 +12,7 @@ from genaug_desktop.core.jobs import run_job
 from genaug_desktop.core.policy import encode_png
 from genaug_desktop.core.store import init_project_job
 from genaug_desktop.core.store.blobs import write_blob
-
-
-def genaug(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "genaug_desktop.cli", *args], capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONWARNINGS": "error"},
-    )
-
-
-def assert_one_clear_line(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 2, proc
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    return lines[0]
+from cli_helpers import assert_one_clear_line, genaug
 
 
 @pytest.fixture()

@@ -4,36 +4,24 @@ with tiny models; checks the DESIGN.md contracts (JSON shapes, exit 2 with one l
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from cli_helpers import assert_one_clear_line
+from cli_helpers import genaug as _genaug
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY_TEXT = ["--set", "hidden=16", "--set", "embedding=8", "--set", "epochs=2", "--set", "batch_size=8"]
 
 
 def genaug(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "genaug_desktop.cli", *args],
-        capture_output=True, text=True, timeout=180, cwd=ROOT,
-        env={**os.environ, "PYTHONWARNINGS": "error"},
-    )
+    return _genaug(*args, cwd=ROOT)
 
-
-def assert_one_clear_line(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
+TINY_TEXT = ["--set", "hidden=16", "--set", "embedding=8", "--set", "epochs=2", "--set", "batch_size=8"]
 
 
 @pytest.fixture()

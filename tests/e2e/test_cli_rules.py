@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from genaug_desktop.core.jobs import run_job
 from genaug_desktop.core.store import Project, init_project_job
+from cli_helpers import assert_one_clear_line, genaug
 
 RULE_KEYS = ["id", "kind", "state", "params", "explanation"]
 SAMPLE = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "resources", "sample")
-
-
-def genaug(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "genaug_desktop.cli", *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONWARNINGS": "error"},
-    )
-
-
-def assert_one_clear_line(proc: subprocess.CompletedProcess[str]) -> None:
-    assert proc.returncode == 2, proc
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
 
 
 def assert_rule_shape(rules: object) -> None:
