@@ -21,6 +21,13 @@ MAX_RECENT = 10
 DEFAULT_THUMBNAIL_SIZE = 128
 MIN_THUMBNAIL_SIZE = 64
 MAX_THUMBNAIL_SIZE = 256
+DEFAULT_CACHE_MB = 256
+MIN_CACHE_MB = 16
+MAX_CACHE_MB = 8192
+MAX_WORKERS = 64  # thumbnail decoding processes; 0 means one per CPU
+
+THEMES = ("system", "light", "dark")
+ENGINES = ("local", "ray")  # where batch jobs run: worker processes here, or a Ray cluster
 
 
 def make_qsettings() -> QSettings:
@@ -45,8 +52,29 @@ def _migrate_0_to_1(store: QSettings) -> None:
 _MIGRATORS: dict[int, Callable[[QSettings], None]] = {0: _migrate_0_to_1}
 
 
+def _checked_int(what: str, value: object, low: int, high: int) -> int:
+    """*value* as an int in [low, high], or a ValueError that says what is allowed."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"{what} must be a whole number from {low} to {high}, not {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{what} must be a whole number from {low} to {high}, not {value!r}") from None
+    if not low <= number <= high:
+        raise ValueError(f"{what} must be from {low} to {high}, not {number}")
+    return number
+
+
+def _checked_choice(what: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{what} must be one of {', '.join(choices)}, not {value!r}")
+    return str(value)
+
+
 class AppSettings:
-    """Typed access to what the app remembers: recent files, window state, thumbnail options."""
+    """Typed access to what the app remembers: recent files, window state, thumbnail options,
+    theme and engine. Getters fall back to the default for a missing or corrupt stored value;
+    setters refuse values out of range with a ValueError that names the allowed range."""
 
     def __init__(self, store: QSettings | None = None) -> None:
         self.store = store if store is not None else make_qsettings()
@@ -102,11 +130,44 @@ class AppSettings:
     @property
     def thumbnail_workers(self) -> int:
         """Processes decoding thumbnails; 0 (the default) means one per CPU."""
-        return max(0, self._int("thumbnails/workers", 0))
+        return max(0, min(MAX_WORKERS, self._int("thumbnails/workers", 0)))
+
+    @thumbnail_workers.setter
+    def thumbnail_workers(self, count: int) -> None:
+        self.store.setValue("thumbnails/workers", _checked_int("worker count", count, 0, MAX_WORKERS))
 
     @property
     def thumbnail_cache_mb(self) -> int:
-        return max(16, self._int("thumbnails/cache_mb", 256))
+        """Memory for decoded thumbnails, in MB."""
+        return max(MIN_CACHE_MB, min(MAX_CACHE_MB, self._int("thumbnails/cache_mb", DEFAULT_CACHE_MB)))
+
+    @thumbnail_cache_mb.setter
+    def thumbnail_cache_mb(self, megabytes: int) -> None:
+        self.store.setValue("thumbnails/cache_mb",
+                            _checked_int("thumbnail cache size (MB)", megabytes, MIN_CACHE_MB, MAX_CACHE_MB))
+
+    # ---- appearance and engine -------------------------------------------------------------------
+    @property
+    def theme(self) -> str:
+        """The theme: "system" (follow the desktop's light or dark scheme), "light" or "dark"."""
+        return self._choice("appearance/theme", THEMES)
+
+    @theme.setter
+    def theme(self, theme: str) -> None:
+        self.store.setValue("appearance/theme", _checked_choice("theme", theme, THEMES))
+
+    @property
+    def engine(self) -> str:
+        """Where batch jobs run: "local" (worker processes on this machine, the default) or "ray"."""
+        return self._choice("jobs/engine", ENGINES)
+
+    @engine.setter
+    def engine(self, engine: str) -> None:
+        self.store.setValue("jobs/engine", _checked_choice("engine", engine, ENGINES))
+
+    def _choice(self, key: str, choices: tuple[str, ...]) -> str:
+        value = self.store.value(key, choices[0])
+        return value if isinstance(value, str) and value in choices else choices[0]
 
     # ---- window ----------------------------------------------------------------------------------
     def byte_array(self, key: str) -> QByteArray | None:
