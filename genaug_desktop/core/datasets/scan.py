@@ -90,6 +90,9 @@ def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
             problems.append(Problem(rel_of(directory), f"cannot list folder: {exc.strerror or exc}"))
             return
         subdirs: list[str] = []
+        # Relative paths from the folder's own, by concatenation: os.path.relpath per file was
+        # 60 % of a 100,000-file walk.
+        prefix = visited[key] + "/" if visited[key] != "." else ""
         for entry in entries:
             name = entry.name
             if name.startswith(".") or name.lower() in IGNORED_NAMES:
@@ -114,10 +117,11 @@ def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
             elif is_dir:
                 subdirs.append(path)
             elif is_file:
-                rel = rel_of(path)
-                parts = rel.split("/")
-                label = parts[0] if len(parts) > 1 else None
-                ext = os.path.splitext(name)[1].lower()
+                rel = prefix + name
+                slash = rel.find("/")
+                label = rel[:slash] if slash > 0 else None
+                dot = name.rfind(".")
+                ext = name[dot:].lower() if dot > 0 else ""
                 kind: Modality | None = (
                     "image" if ext in IMAGE_EXTENSIONS else "text" if ext in TEXT_EXTENSIONS else None
                 )
