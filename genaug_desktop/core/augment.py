@@ -142,7 +142,7 @@ def augment_units(
         for k in unit.variants:
             seed = derive_seed(base_seed, unit.sha256, k)
             try:
-                out, chain = policy.apply(x, seed, preprocessed=True)
+                out, chain = policy.apply(x, seed, preprocessed=True, label=label)
                 row: dict[str, Any] = {"origin": "augmentation", "source": unit.key, "label": label}
                 if policy.modality == "image":
                     assert blobs_dir is not None

@@ -1,17 +1,31 @@
 """Augmentation policies: versioned JSON, validation with JSON paths, seeded application.
 
-Format (schema_version 1)::
+Format (schema_version 2)::
 
-    {"schema_version": 1, "modality": "image" | "text", "name": "...",
+    {"schema_version": 2, "modality": "image" | "text", "name": "...",
      "preprocess": [{"op": NAME, "params": {...}}, ...],
-     "steps": [{"op": NAME, "p": 0..1, "params": {...}, "enabled": true}
-               | {"one_of": [STEP, ...], "p": ...}
-               | {"some_of": [STEP, ...], "n": N or [LO, HI], "p": ...}
-               | {"sequence": [STEP, ...], "p": ...}]}
+     "steps": [{"op": NAME, "p": 0..1, "params": {...}, "enabled": true, "when": WHEN}
+               | {"one_of": [STEP, ...], "p": ..., "when": WHEN}
+               | {"some_of": [STEP, ...], "n": N or [LO, HI], "p": ..., "when": WHEN}
+               | {"sequence": [STEP, ...], "p": ..., "when": WHEN}]}
+
+    WHEN (every condition given must hold; all optional, at least one):
+    {"label": {"in": [LABEL, ...], "not_in": [LABEL, ...]},
+     "width": {"min": N, "max": N}, "height": {...},          image policies (pixels)
+     "chars": {"min": N, "max": N}, "words": {...}}            text policies
+
+Version 1 is version 2 without ``when``; it is migrated on load, and saving writes version 2.
 
 Same item + same policy + same seed = the same output in any process: all randomness comes
 from one ``numpy.random.Generator`` seeded from (seed, item, variant), and every drawn value
 is returned as the op chain that goes into the candidate's provenance.
+
+Conditions are checked when a step would run (its coin came up, or its group picked it), on the
+item's label and on the image or text as that step receives it. A step whose condition does not
+hold leaves its input unchanged and adds ``{"op": NAME, "skipped": "when: ..."}`` to the chain
+(NAME is the group kind for a group). Each step's seed and coin are drawn up front, so a skipped
+step never changes what the other steps draw: the output is the one the policy gives with that
+step disabled.
 """
 
 from __future__ import annotations
@@ -28,17 +42,36 @@ import numpy as np
 from genaug_desktop.core.ops.base import Op, build_op, get_op
 from genaug_desktop.core.params import ParamError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MODALITIES = ("image", "text")
 MAX_DEPTH = 8
 MAX_STEPS = 500
 
-#: schema_version N -> function turning a version-N dict into version N+1
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 class PolicyError(ParamError):
     """A policy file is invalid; ``path`` is the JSON path of the bad field."""
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 adds ``when`` to steps and nothing else; a version-1 file that uses it is refused."""
+    def check(items: Any, path: str) -> None:
+        if not isinstance(items, list):
+            return
+        for i, step in enumerate(items):
+            if not isinstance(step, Mapping):
+                continue
+            if "when" in step:
+                raise PolicyError(f"{path}[{i}].when", "conditions need \"schema_version\": 2 (this file says 1)")
+            for kind in ("one_of", "some_of", "sequence"):
+                check(step.get(kind), f"{path}[{i}].{kind}")
+
+    check(data.get("steps"), "$.steps")
+    return dict(data)
+
+
+#: schema_version N -> function turning a version-N dict into version N+1
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def derive_seed(base_seed: int, item: str, variant: int) -> int:
@@ -51,17 +84,166 @@ def make_rng(seed: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seed))
 
 
+# ---- conditions ---------------------------------------------------------------------------------
+#: condition name -> (modality, what it measures); the bounds are whole numbers, both ends inclusive
+MEASURES: dict[str, tuple[str, str]] = {
+    "width": ("image", "image width in pixels"),
+    "height": ("image", "image height in pixels"),
+    "chars": ("text", "text length in characters"),
+    "words": ("text", "text length in words (runs of non-space characters)"),
+}
+MAX_LABELS = 10_000
+
+
+def measure(name: str, x: Any) -> int:
+    """What condition *name* compares: an image's width/height, a text's characters/words."""
+    if name == "width":
+        return int(x.shape[1])
+    if name == "height":
+        return int(x.shape[0])
+    if name == "chars":
+        return len(x)
+    return len(x.split())
+
+
+def _label_set(labels: tuple[str, ...]) -> str:
+    return "{" + ", ".join(labels) + "}"
+
+
+@dataclass(frozen=True)
+class When:
+    """A step's conditions (``"when"`` in the file); every condition given must hold.
+
+    ``label_in`` / ``label_not_in``: the item's label must be in / must not be in the set (an
+    unlabeled item is in no set). ``bounds``: (measure, min or None, max or None), inclusive.
+    """
+
+    label_in: tuple[str, ...] | None = None
+    label_not_in: tuple[str, ...] | None = None
+    bounds: tuple[tuple[str, int | None, int | None], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        label: dict[str, Any] = {}
+        if self.label_in is not None:
+            label["in"] = list(self.label_in)
+        if self.label_not_in is not None:
+            label["not_in"] = list(self.label_not_in)
+        if label:
+            out["label"] = label
+        for name, lo, hi in self.bounds:
+            out[name] = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
+        return out
+
+    def failure(self, x: Any, label: str | None) -> str | None:
+        """None when every condition holds for *x* with *label*; else why not (for the chain)."""
+        shown = "unlabeled item" if label is None else f"label {str(label)!r}"
+        if self.label_in is not None and (label is None or str(label) not in self.label_in):
+            return f"when: {shown} is not in {_label_set(self.label_in)}"
+        if self.label_not_in is not None and label is not None and str(label) in self.label_not_in:
+            return f"when: {shown} is in {_label_set(self.label_not_in)}"
+        for name, lo, hi in self.bounds:
+            value = measure(name, x)
+            if lo is not None and value < lo:
+                return f"when: {name} {value} < {lo}"
+            if hi is not None and value > hi:
+                return f"when: {name} {value} > {hi}"
+        return None
+
+    def summary(self) -> str:
+        """Short text for a badge: ``label not in {6, 9} · width ≥ 64``."""
+        parts = []
+        if self.label_in is not None:
+            parts.append(f"label in {_label_set(self.label_in)}")
+        if self.label_not_in is not None:
+            parts.append(f"label not in {_label_set(self.label_not_in)}")
+        for name, lo, hi in self.bounds:
+            if lo is not None and hi is not None:
+                parts.append(f"{lo} ≤ {name} ≤ {hi}")
+            elif lo is not None:
+                parts.append(f"{name} ≥ {lo}")
+            else:
+                parts.append(f"{name} ≤ {hi}")
+        return " · ".join(parts)
+
+
+def _whole(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PolicyError(path, f"must be a whole number, 0 or more, not {_short(value)}")
+    return value
+
+
+def _labels(value: Any, path: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise PolicyError(path, "must be a non-empty list of labels")
+    if len(value) > MAX_LABELS:
+        raise PolicyError(path, f"more than {MAX_LABELS} labels")
+    out: list[str] = []
+    for i, label in enumerate(value):
+        if isinstance(label, bool) or not isinstance(label, (str, int)):
+            raise PolicyError(f"{path}[{i}]", f"a label must be text (or a whole number), not {_short(label)}")
+        text = str(label)
+        if text not in out:  # a set: duplicates add nothing
+            out.append(text)
+    return tuple(out)
+
+
+def parse_when(obj: Any, modality: str, path: str) -> When:
+    """Validate a step's ``when`` (raises :class:`PolicyError` with the JSON path of the bad field)."""
+    if not isinstance(obj, Mapping):
+        raise PolicyError(path, "must be an object of conditions: " + ", ".join(_when_keys(modality)))
+    if not obj:
+        raise PolicyError(path, "has no condition; give one of " + ", ".join(_when_keys(modality)) + " or remove it")
+    for key in obj:
+        if key in MEASURES and MEASURES[key][0] != modality:
+            raise PolicyError(f"{path}.{key}", f"'{key}' is a condition for {MEASURES[key][0]} policies; "
+                                               f"this policy is for {modality}")
+    _check_keys(obj, set(_when_keys(modality)), path)
+    label_in = label_not_in = None
+    if "label" in obj:
+        label = obj["label"]
+        if not isinstance(label, Mapping) or not label:
+            raise PolicyError(f"{path}.label", 'must be {"in": [...]} and/or {"not_in": [...]}')
+        _check_keys(label, {"in", "not_in"}, f"{path}.label")
+        if "in" in label:
+            label_in = _labels(label["in"], f"{path}.label.in")
+        if "not_in" in label:
+            label_not_in = _labels(label["not_in"], f"{path}.label.not_in")
+    bounds = []
+    for name in MEASURES:
+        if name not in obj:
+            continue
+        where = f"{path}.{name}"
+        raw = obj[name]
+        if not isinstance(raw, Mapping) or not raw:
+            raise PolicyError(where, 'must be {"min": N} and/or {"max": N}')
+        _check_keys(raw, {"min", "max"}, where)
+        lo = _whole(raw["min"], f"{where}.min") if "min" in raw else None
+        hi = _whole(raw["max"], f"{where}.max") if "max" in raw else None
+        if lo is not None and hi is not None and lo > hi:
+            raise PolicyError(f"{where}.min", f"min {lo} is above max {hi}")
+        bounds.append((name, lo, hi))
+    return When(label_in, label_not_in, tuple(bounds))
+
+
+def _when_keys(modality: str) -> list[str]:
+    return ["label", *(k for k, (m, _) in MEASURES.items() if m == modality)]
+
+
 # ---- the step tree ------------------------------------------------------------------------------
 @dataclass
 class OpStep:
     op: Op
     p: float = 1.0
     enabled: bool = True
+    when: When | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": self.op.name, "p": self.p, "params": self.op.values}
         if not self.enabled:
             out["enabled"] = False
+        if self.when is not None:
+            out["when"] = self.when.to_json()
         return out
 
 
@@ -72,6 +254,7 @@ class Group:
     p: float = 1.0
     n: list[int] | None = None
     enabled: bool = True
+    when: When | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {self.kind: [c.to_json() for c in self.children], "p": self.p}
@@ -79,6 +262,8 @@ class Group:
             out["n"] = self.n
         if not self.enabled:
             out["enabled"] = False
+        if self.when is not None:
+            out["when"] = self.when.to_json()
         return out
 
 
@@ -120,8 +305,9 @@ def _parse_step(obj: Any, modality: str, path: str, depth: int, check_available:
     if len(kinds) != 1:
         raise PolicyError(path, "must have exactly one of 'op', 'one_of', 'some_of', 'sequence'")
     kind = kinds[0]
+    when = parse_when(obj["when"], modality, f"{path}.when") if "when" in obj else None
     if kind == "op":
-        _check_keys(obj, {"op", "p", "params", "enabled"}, path)
+        _check_keys(obj, {"op", "p", "params", "enabled", "when"}, path)
         name = obj["op"]
         if not isinstance(name, str):
             raise PolicyError(f"{path}.op", "must be the name of an op")
@@ -132,8 +318,8 @@ def _parse_step(obj: Any, modality: str, path: str, depth: int, check_available:
         if check_available:
             _check_available(cls, f"{path}.op")
         op = _build(name, obj.get("params"), path)
-        return OpStep(op, _probability(obj, path), _enabled(obj, path))
-    allowed = {kind, "p", "enabled"} | ({"n"} if kind == "some_of" else set())
+        return OpStep(op, _probability(obj, path), _enabled(obj, path), when)
+    allowed = {kind, "p", "enabled", "when"} | ({"n"} if kind == "some_of" else set())
     _check_keys(obj, allowed, path)
     items = obj[kind]
     if not isinstance(items, list) or not items:
@@ -151,7 +337,7 @@ def _parse_step(obj: Any, modality: str, path: str, depth: int, check_available:
         ):
             raise PolicyError(f"{path}.n", f"must be a count or [low, high] between 0 and {len(children)}")
         n = list(raw)
-    return Group(kind, children, _probability(obj, path), n, _enabled(obj, path))
+    return Group(kind, children, _probability(obj, path), n, _enabled(obj, path), when)
 
 
 def _op_class(name: str, path: str) -> type[Op]:
@@ -289,19 +475,24 @@ class Policy:
             x = _ensure_image(x)
         return x
 
-    def apply(self, x: Any, seed: int, preprocessed: bool = False) -> tuple[Any, list[dict[str, Any]]]:
+    def apply(
+        self, x: Any, seed: int, preprocessed: bool = False, label: str | None = None,
+    ) -> tuple[Any, list[dict[str, Any]]]:
         """Pre-process (unless already done), then run the random steps with ``seed``.
 
-        Returns the output and the chain of applied ops with their drawn parameters.
+        *label* is the item's label, for steps with a ``when`` on the label (None: unlabeled);
+        size and length conditions measure *x* itself. Returns the output and the chain of
+        applied ops with their drawn parameters (and the steps a condition skipped).
         """
         if not preprocessed:
             x = self.run_preprocess(x)
         chain: list[dict[str, Any]] = []
-        x = _run_steps(self.steps, x, make_rng(seed), chain)
+        x = _run_steps(self.steps, x, make_rng(seed), chain, _label(label))
         return x, chain
 
     def run_steps(
         self, x: Any, seed: int, start: int = 0, stop: int | None = None, chain: list[dict[str, Any]] | None = None,
+        label: str | None = None,
     ) -> tuple[Any, list[dict[str, Any]]]:
         """Run the top-level steps ``start`` to ``stop - 1`` on a pre-processed *x*, drawing exactly
         as :meth:`apply` does, so that a caller may cache the image before a step (the live
@@ -315,11 +506,20 @@ class Policy:
         rng = make_rng(seed)
         seeds = _child_seeds(rng, len(steps))
         coins = rng.random(len(steps))
+        label = _label(label)
         for i in range(max(0, start), min(stop, len(steps))):
             step = steps[i]
             if step.enabled and coins[i] < step.p:
-                x = _fire(step, x, make_rng(seeds[i]), chain)
+                x = _fire(step, x, make_rng(seeds[i]), chain, label)
         return x, chain
+
+    @property
+    def conditional(self) -> bool:
+        """Whether any step has a ``when``."""
+        def any_when(steps: list[Step]) -> bool:
+            return any(s.when is not None or (isinstance(s, Group) and any_when(s.children)) for s in steps)
+
+        return any_when(self.steps)
 
     def replay(self, x: Any, chain: list[dict[str, Any]], preprocessed: bool = False) -> Any:
         """Rebuild an output from its recorded chain (ops with their values and drawn parameters).
@@ -335,6 +535,8 @@ class Policy:
             by_name.setdefault(s.op.name, s.op)
         built: dict[tuple[str, str], Op] = {}
         for link in chain:
+            if "skipped" in link:
+                continue
             name, values = link["op"], link.get("values")
             if values is None:
                 op = by_name.get(name) or build_op(name)
@@ -346,8 +548,8 @@ class Policy:
             x = op.apply(x, **link.get("params", {}))
         return x
 
-    def __call__(self, x: Any, seed: int) -> tuple[Any, list[dict[str, Any]]]:
-        return self.apply(x, seed)
+    def __call__(self, x: Any, seed: int, label: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
+        return self.apply(x, seed, label=label)
 
 
 def _walk(steps: list[Any]) -> list[OpStep]:
@@ -364,29 +566,41 @@ def _child_seeds(rng: np.random.Generator, n: int) -> list[int]:
     return [int(v) for v in rng.integers(0, 2**64, size=n, dtype=np.uint64)]
 
 
-def _run_steps(steps: list[Step], x: Any, rng: np.random.Generator, chain: list[dict[str, Any]]) -> Any:
+def _label(label: Any) -> str | None:
+    return None if label is None else str(label)
+
+
+def _run_steps(
+    steps: list[Step], x: Any, rng: np.random.Generator, chain: list[dict[str, Any]], label: str | None,
+) -> Any:
     """Run steps in order; each draws from its own generator seeded from ``rng``.
 
     Every step's seed and coin are drawn up front, whether the step is enabled or not, so
-    toggling a step, or a step drawing more or fewer values, never changes the others' draws.
+    toggling a step, a condition skipping it, or a step drawing more or fewer values never
+    changes the others' draws.
     """
     seeds = _child_seeds(rng, len(steps))
     coins = rng.random(len(steps))
     for step, seed, coin in zip(steps, seeds, coins):
         if step.enabled and coin < step.p:
-            x = _fire(step, x, make_rng(seed), chain)
+            x = _fire(step, x, make_rng(seed), chain, label)
     return x
 
 
-def _fire(step: Step, x: Any, rng: np.random.Generator, chain: list[dict[str, Any]]) -> Any:
+def _fire(step: Step, x: Any, rng: np.random.Generator, chain: list[dict[str, Any]], label: str | None) -> Any:
     """Apply a step whose coin came up (children picked by one_of/some_of have no coin of their own)."""
+    if step.when is not None:
+        why = step.when.failure(x, label)
+        if why is not None:
+            chain.append({"op": step.op.name if isinstance(step, OpStep) else step.kind, "skipped": why})
+            return x
     if isinstance(step, OpStep):
         drawn = step.op.sample_params(rng, x)
         # ``values`` is the op's own (validated) dict: the chain alone can rebuild the output.
         chain.append({"op": step.op.name, "params": drawn, "values": step.op.values})
         return step.op.apply(x, **drawn)
     if step.kind == "sequence":
-        return _run_steps(step.children, x, rng, chain)
+        return _run_steps(step.children, x, rng, chain, label)
     seeds = _child_seeds(rng, len(step.children))
     live = [i for i, c in enumerate(step.children) if c.enabled]
     if not live:
@@ -395,12 +609,12 @@ def _fire(step: Step, x: Any, rng: np.random.Generator, chain: list[dict[str, An
         weights = np.array([step.children[i].p for i in live], dtype=np.float64)
         weights = weights / weights.sum() if weights.sum() > 0 else np.full(len(live), 1 / len(live))
         chosen = live[int(rng.choice(len(live), p=weights))]
-        return _fire(step.children[chosen], x, make_rng(seeds[chosen]), chain)
+        return _fire(step.children[chosen], x, make_rng(seeds[chosen]), chain, label)
     assert step.n is not None
     k = min(len(live), int(rng.integers(step.n[0], step.n[1] + 1)))
     picks = sorted(int(i) for i in rng.choice(len(live), size=k, replace=False)) if k else []
     for i in picks:
-        x = _fire(step.children[live[i]], x, make_rng(seeds[live[i]]), chain)
+        x = _fire(step.children[live[i]], x, make_rng(seeds[live[i]]), chain, label)
     return x
 
 

@@ -16,7 +16,7 @@ from genaug_desktop.core.ops import registry
 from genaug_desktop.core.policy import MAX_DEPTH, SCHEMA_VERSION, Group, OpStep, Policy, PolicyError, derive_seed
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "policies"
-GOLDEN_FILES = sorted(GOLDEN.glob("*.json"))
+GOLDEN_FILES = sorted(GOLDEN.glob("*_v1.json"))
 
 
 def image(h: int = 40, w: int = 56, seed: int = 0) -> np.ndarray:
@@ -178,6 +178,11 @@ ERRORS: list[tuple[str, Any, str, str]] = [
 
 @pytest.mark.parametrize(("data", "path", "fragment"), [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
 def test_errors_name_the_json_path(data: Any, path: str, fragment: str):
+    assert_policy_error(data, path, fragment)
+
+
+def assert_policy_error(data: Any, path: str, fragment: str) -> None:
+    """Loading *data* fails with a PolicyError at JSON *path* whose message contains *fragment*."""
     with pytest.raises(PolicyError) as info:
         Policy.from_json(data)
     assert info.value.path == path
