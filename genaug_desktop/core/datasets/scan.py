@@ -31,6 +31,7 @@ from genaug_desktop.core.jobs import CancelToken, Job, Progress
 
 _PARALLEL_MIN_FILES = 3000
 _BATCH = 256
+_FIRST_BATCH = 64  # about a screenful of thumbnails
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +184,15 @@ def _image_batches(files: list[FoundFile], options: ScanOptions, cancel: CancelT
     ctx = multiprocessing.get_context("forkserver")
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         pending: dict[int, cf.Future[list[Item | Problem]]] = {}
+        # The first files are read here while the worker processes start (0.3-1 s), so a view
+        # shows the first screenful at once; the rest go to the pool, in order.
+        head, batches = files[:_FIRST_BATCH], [files[i : i + _BATCH] for i in range(_FIRST_BATCH, len(files), _BATCH)]
         nxt = 0
         try:
+            while nxt < len(batches) and nxt < workers * 3:
+                pending[nxt] = pool.submit(probe_images, batches[nxt], options)
+                nxt += 1
+            yield probe_images(head, options)
             for index in range(len(batches)):
                 while nxt < len(batches) and nxt < index + workers * 3:
                     pending[nxt] = pool.submit(probe_images, batches[nxt], options)
