@@ -1,5 +1,6 @@
 """The downstream evaluation: no leakage from held-out items, deterministic numbers on CPU,
-cancel stores nothing, and unlabeled projects get a clear refusal. Tiny models and epochs."""
+cancel stores nothing, and unlabeled projects fall back to the generator loss (tested in
+detail in test_evaluation_unlabeled.py). Tiny models and epochs."""
 
 from __future__ import annotations
 
@@ -113,11 +114,11 @@ def test_cancel_leaves_no_stored_result(tmp_path):
         assert project.query("SELECT COUNT(*) FROM evaluations")[0][0] == 0
 
 
-def test_unlabeled_project_is_refused_clearly(tmp_path):
+def test_unlabeled_project_falls_back_to_the_generator_loss(tmp_path):
     with _random_text_project(tmp_path, labels=False) as project:
-        with pytest.raises(EvaluationError, match="no labels.*generator-loss comparison"):
-            run_job(evaluate_job(project, seeds=1, epochs=1))
-        assert stored_evaluations(project) == []
+        result = run_job(evaluate_job(project, seeds=1, epochs=1))
+        assert result.metric == "held_out_loss" and result.per_class == {}
+        assert [s["id"] for s in stored_evaluations(project)] == [result.id]
 
 
 def test_bad_parameters_are_refused(tmp_path):

@@ -1,5 +1,6 @@
 """``genaug evaluate`` in a subprocess on a small labelled text project: the JSON shape, the
-stored result, and exit 2 with one clear stderr line for bad usage and unlabeled data."""
+stored result, exit 2 with one clear stderr line for bad usage, and the generator-loss comparison
+for unlabeled data."""
 
 from __future__ import annotations
 
@@ -84,7 +85,22 @@ def test_bad_usage_exits_2_with_one_line(tmp_path, args, needle):
     assert_one_clear_line(genaug("evaluate", project, *args), needle)
 
 
-def test_missing_project_and_unlabeled_data_exit_2(tmp_path):
+def test_missing_project_exits_2(tmp_path):
     assert_one_clear_line(genaug("evaluate", str(tmp_path / "nope.genaug")), "not a genaug project")
+
+
+def test_unlabeled_data_compares_the_generator_loss(tmp_path):
     project = _project(tmp_path, labelled=False)
-    assert_one_clear_line(genaug("evaluate", project, "--json"), "no labels", "not available yet")
+    proc = genaug("evaluate", project, "--seeds", "1", "--epochs", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert list(data)[:5] == ["metric", "real_only", "with_accepted", "with_all", "per_class"]
+    assert data["metric"] == "held_out_loss" and data["higher_is_better"] is False
+    assert data["per_class"] == {} and data["unit"] == "nats/char"
+    assert set(data["real_only"]) >= {"mean", "std"} and data["real_only"]["mean"] > 0
+    assert "held-out loss (lower is better)" in data["summary"]
+
+    text = genaug("evaluate", project, "--seeds", "1", "--epochs", "1")
+    assert text.returncode == 0, text.stderr
+    assert "no labels" in text.stdout and "char_gru held-out loss" in text.stdout
+    assert "(lower is better)" in text.stdout

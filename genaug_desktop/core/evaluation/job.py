@@ -6,7 +6,9 @@ Leakage rules: the held-out split is drawn from REAL items only (stratified by l
 candidate whose source item is held out is used either. Candidates without a source (e.g. from
 a generator) may be trained on; they are never evaluated on. Each finished result is stored
 in the project (table ``evaluations``) with its parameters, seeds and exact candidate ids; a
-cancelled run stores nothing.
+cancelled run stores nothing. Without labels (fewer than two classes) the same comparison uses
+the built-in generator's held-out loss (see ``generator_loss``). The newest result goes into
+export manifests (:func:`evaluation_for_manifest`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,18 +50,21 @@ class Split:
     held_out: list[Any]
 
 
-def holdout_split(items: Sequence[Any], holdout: float, seed: int = 0) -> Split:
+def holdout_split(items: Sequence[Any], holdout: float, seed: int = 0, by_label: bool = True) -> Split:
     """Stratified, seeded split of labelled real items: about *holdout* of each class is held out
-    (at least one item of every class with two or more items; a class of one is trained on only)."""
-    by_label: dict[str, list[Any]] = {}
+    (at least one item of every class with two or more items; a class of one is trained on only).
+    With ``by_label=False`` every item, labelled or not, is one group (the unlabeled case)."""
+    groups: dict[str, list[Any]] = {}
     for item in sorted(items, key=lambda i: i.key):
-        if item.label is not None:
-            by_label.setdefault(item.label, []).append(item)
+        if not by_label:
+            groups.setdefault("", []).append(item)
+        elif item.label is not None:
+            groups.setdefault(item.label, []).append(item)
     rng = np.random.default_rng(seed)
     train: list[Any] = []
     held: list[Any] = []
-    for label in sorted(by_label):
-        group = by_label[label]
+    for label in sorted(groups):
+        group = groups[label]
         order = rng.permutation(len(group))
         n_held = 0 if len(group) < 2 else min(len(group) - 1, max(1, int(round(len(group) * holdout))))
         held.extend(group[i] for i in order[:n_held])
@@ -82,6 +87,9 @@ class EvaluationResult:
     summary: str
     created_at: str = ""
     excluded: dict[str, int] = field(default_factory=dict)
+    #: "accuracy" (more is better, a share) or "held_out_loss" (less is better, in *unit*)
+    higher_is_better: bool = True
+    unit: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +108,8 @@ class EvaluationResult:
             "counts": self.counts,
             "excluded": self.excluded,
             "candidate_ids": self.candidate_ids,
+            "higher_is_better": self.higher_is_better,
+            "unit": self.unit,
         }
 
 
@@ -138,27 +148,36 @@ def _t95(df: int) -> float:
     return 1.96 if df > 30 else best
 
 
-def _summary(a: Sequence[float], b: Sequence[float], n_accepted: int, metric: str = "accuracy") -> str:
+def _pct(mean: float, std: float) -> str:
+    return f"{mean * 100:.1f}% ± {std * 100:.1f}"
+
+
+def _summary(a: Sequence[float], b: Sequence[float], n_accepted: int, metric: str = "held-out accuracy",
+             fmt: Callable[[float, float], str] = _pct, unit: str = "") -> str:
+    """One plain sentence comparing real-only runs *a* with real + accepted runs *b* (paired by
+    seed). "Raised"/"lowered" only when a paired t-test over the seeds says the change is clear
+    (95%); with one seed the direction is given with a warning; otherwise "no clear difference".
+    *fmt* writes a mean and spread; *unit* follows the second figure."""
     n = len(a)
-    ma, sa = _mean_std(a)["mean"], _mean_std(a)["std"]
-    mb, sb = _mean_std(b)["mean"], _mean_std(b)["std"]
+    sa, sb = _mean_std(a), _mean_std(b)
     seeds = f"{n} seed{'s' if n != 1 else ''}"
-    span = f"from {ma * 100:.1f}% ± {sa * 100:.1f} to {mb * 100:.1f}% ± {sb * 100:.1f} over {seeds}"
+    span = f"from {fmt(sa['mean'], sa['std'])} to {fmt(sb['mean'], sb['std'])}{unit} over {seeds}"
     if n_accepted == 0:
-        return f"there are no accepted synthetic samples to evaluate; real-only held-out {metric} is {ma * 100:.1f}% ± {sa * 100:.1f} over {seeds}"
+        return (f"there are no accepted synthetic samples to evaluate; real-only {metric} is "
+                f"{fmt(sa['mean'], sa['std'])}{unit} over {seeds}")
     diffs = np.asarray(b, np.float64) - np.asarray(a, np.float64)
     mean_d = float(diffs.mean())
     if n < 2:
         if mean_d == 0:
-            return f"accepted synthetic samples did not change held-out {metric} ({ma * 100:.1f}%) over 1 seed"
+            return f"accepted synthetic samples made no difference to {metric} ({fmt(sa['mean'], 0.0)}{unit}) over 1 seed"
         verb = "raised" if mean_d > 0 else "lowered"
-        return f"accepted synthetic samples {verb} held-out {metric} {span} (one seed: too few to judge significance)"
+        return f"accepted synthetic samples {verb} {metric} {span} (one seed: too few to judge significance)"
     sd_d = float(diffs.std(ddof=1))
     significant = mean_d != 0 and (sd_d == 0 or abs(mean_d) / (sd_d / math.sqrt(n)) > _t95(n - 1))
     if not significant:
-        return f"accepted synthetic samples did not change held-out {metric} significantly ({span})"
+        return f"accepted synthetic samples made no clear difference to {metric}: {span}"
     verb = "raised" if mean_d > 0 else "lowered"
-    return f"accepted synthetic samples {verb} held-out {metric} {span}"
+    return f"accepted synthetic samples {verb} {metric} {span}"
 
 
 # ---- data ---------------------------------------------------------------------------------------
@@ -198,6 +217,22 @@ def _usable(cand: Any, modality: str, classes: dict[str, int]) -> bool:
     return bool(cand.blob) if modality == "image" else cand.text is not None
 
 
+def usable_candidates(cands: Sequence[Any], held_keys: set[str], usable: Callable[[Any], bool],
+                      unusable_reason: str) -> tuple[list[Any], dict[str, int]]:
+    """The candidates a model may train on: none made from a held-out item (leakage), none that
+    *usable* refuses; and how many were left out for each reason."""
+    excluded = {"source_held_out": 0, unusable_reason: 0}
+    kept: list[Any] = []
+    for c in cands:
+        if c.source_item is not None and c.source_item in held_keys:
+            excluded["source_held_out"] += 1
+        elif not usable(c):
+            excluded[unusable_reason] += 1
+        else:
+            kept.append(c)
+    return kept, excluded
+
+
 # ---- the job ------------------------------------------------------------------------------------
 def evaluate_job(
     project: Any,
@@ -227,8 +262,7 @@ def evaluate_job(
     modality = project.modality
     if modality not in DEFAULT_EPOCHS:
         raise EvaluationError(f"cannot evaluate a {modality} project")
-    epochs = DEFAULT_EPOCHS[modality] if epochs is None else int(epochs)
-    if epochs < 1:
+    if epochs is not None and int(epochs) < 1:
         raise EvaluationError("epochs must be 1 or more")
 
     yield Progress(0, None, "Splitting real items")
@@ -236,10 +270,17 @@ def evaluate_job(
     labelled = [i for i in items if i.label is not None]
     class_names = sorted({i.label for i in labelled})
     if len(class_names) < 2:
-        raise EvaluationError(
-            "this dataset has no labels (or only one class), and evaluation compares classifiers on labelled "
-            "classes; the generator-loss comparison for unlabeled data is not available yet"
-        )
+        # No classes to classify: compare the built-in generator's held-out loss instead.
+        from genaug_desktop.core.evaluation.generator_loss import generator_loss_job
+
+        result = yield from generator_loss_job(
+            project, items, holdout, seed_list, epochs, include_all, cancel, split_seed)
+        if store:
+            cancel.raise_if_cancelled()
+            _store(project, result)
+        yield Progress(1, 1, result.summary)
+        return result
+    epochs = DEFAULT_EPOCHS[modality] if epochs is None else int(epochs)
     classes = {name: k for k, name in enumerate(class_names)}
     split = holdout_split(labelled, holdout, split_seed)
     if not split.held_out:
@@ -247,15 +288,8 @@ def evaluate_job(
     held_keys = {i.key for i in split.held_out}
 
     all_cands = project.candidates()
-    excluded = {"source_held_out": 0, "unlabelled_or_unknown_class": 0}
-    usable: list[Any] = []
-    for c in all_cands:
-        if c.source_item is not None and c.source_item in held_keys:
-            excluded["source_held_out"] += 1
-        elif not _usable(c, modality, classes):
-            excluded["unlabelled_or_unknown_class"] += 1
-        else:
-            usable.append(c)
+    usable, excluded = usable_candidates(all_cands, held_keys, lambda c: _usable(c, modality, classes),
+                                         "unlabelled_or_unknown_class")
     accepted = [c for c in usable if c.status == "accepted"]
     conditions = ["real_only", "with_accepted"] + (["with_all"] if include_all else [])
     pool = usable if include_all else accepted
@@ -367,12 +401,57 @@ def _store(project: Any, result: EvaluationResult) -> None:
 
 def stored_evaluations(project: Any) -> list[dict[str, Any]]:
     """Every stored evaluation, oldest first: the result JSON plus id, created_at, params, candidate_ids."""
-    if not project.query("SELECT name FROM sqlite_master WHERE type='table' AND name='evaluations'"):
+    if not _has_table(project):
         return []
-    out = []
-    for eid, created, params, cids, body in project.query(
-        "SELECT id, created_at, params, candidate_ids, result FROM evaluations ORDER BY id"
-    ):
-        out.append({**json.loads(body), "id": eid, "created_at": created, "params": json.loads(params),
-                    "candidate_ids": json.loads(cids)})
-    return out
+    return [_stored(row) for row in project.query(f"{_SELECT} ORDER BY id")]
+
+
+def _has_table(project: Any) -> bool:
+    return bool(project.query("SELECT name FROM sqlite_master WHERE type='table' AND name='evaluations'"))
+
+
+_SELECT = "SELECT id, created_at, params, candidate_ids, result FROM evaluations"
+
+
+def _stored(row: Sequence[Any]) -> dict[str, Any]:
+    eid, created, params, cids, body = row
+    return {**json.loads(body), "id": eid, "created_at": created, "params": json.loads(params),
+            "candidate_ids": json.loads(cids)}
+
+
+def latest_evaluation(project: Any) -> dict[str, Any] | None:
+    """The newest stored evaluation (as :func:`stored_evaluations` gives each), or None."""
+    if not _has_table(project):
+        return None
+    rows = project.query(f"{_SELECT} ORDER BY id DESC LIMIT 1")
+    return _stored(rows[0]) if rows else None
+
+
+def evaluation_for_manifest(project: Any) -> dict[str, Any] | None:
+    """The latest evaluation, compact, for an export manifest's ``evaluation`` field (None when
+    the project has none): metric and direction, mean/std per condition, the sentence, seeds and
+    settings, counts, and whether decisions or candidates changed after it ran (then it may not
+    describe the exported set)."""
+    latest = latest_evaluation(project)
+    if latest is None:
+        return None
+    params = dict(latest["params"])
+    params.pop("held_out_keys", None)
+    conditions = {}
+    for name in CONDITIONS:
+        stats = latest.get(name)
+        if stats:
+            conditions[name] = {k: v for k, v in stats.items() if k in ("mean", "std", "runs", "candidates", "train_size")}
+            if "macro_f1" in stats:
+                conditions[name]["macro_f1"] = stats["macro_f1"]
+    created = latest["created_at"]
+    decided = project.query("SELECT COUNT(*) FROM decisions WHERE at > ?", (created,))[0][0]
+    added = project.query("SELECT COUNT(*) FROM candidates WHERE created_at > ?", (created,))[0][0]
+    return {
+        "id": latest["id"], "created_at": created, "metric": latest["metric"],
+        "higher_is_better": latest.get("higher_is_better", True), "unit": latest.get("unit", ""),
+        **conditions, "summary": latest["summary"], "seeds": latest["seeds"], "params": params,
+        "counts": latest["counts"], "excluded": latest.get("excluded", {}),
+        "per_class": latest.get("per_class", {}),
+        "changed_since": {"decisions": int(decided), "candidates_added": int(added)},
+    }

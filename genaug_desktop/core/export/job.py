@@ -388,6 +388,8 @@ def export_job(
 def _manifest(project: Project, plan: ExportPlan, written: list[Sample], skipped: list[tuple[str, str]],
               layout: dict[str, Any], notes: dict[str, Any], normalization: dict[str, Any] | None,
               recorder: FileRecorder) -> dict[str, Any]:
+    from genaug_desktop.core.evaluation import evaluation_for_manifest
+
     opts = plan.options
     counts = _counts(written, plan)
     image = None
@@ -419,6 +421,7 @@ def _manifest(project: Project, plan: ExportPlan, written: list[Sample], skipped
         "skipped": [{"uid": u, "reason": r} for u, r in skipped],
         "warnings": list(plan.warnings),
         "notes": notes,
+        "evaluation": evaluation_for_manifest(project),
         "files": {rel: {"sha256": sha, "size": size} for rel, (sha, size) in sorted(recorder.files.items())},
     }
 
