@@ -7,6 +7,7 @@ Nothing here imports Qt or torch (see :mod:`genaug_desktop.torch_data` for the P
     policy = load_policy("flips.json")                  # a path, or a policy dict
     out, chain = apply_policy(policy, pil_image, seed=7)  # PIL in -> PIL out; ndarray -> ndarray; str -> str
     out, chain = policy(array, seed=7)                  # the same for arrays and strings
+    out, chain = policy(array, seed=7, label="6")       # steps with a "when" on the label see it
 
     export = open_export("exports/run1", split="train")  # any export format; verify=True re-checks checksums
     len(export); export.classes; export.format
@@ -81,29 +82,35 @@ def _is_pil(x: Any) -> bool:
 
 
 @overload
-def apply_policy(policy: Policy, x: str, seed: int) -> tuple[str, list[dict[str, Any]]]: ...
+def apply_policy(policy: Policy, x: str, seed: int, label: str | None = None) -> tuple[str, list[dict[str, Any]]]: ...
 @overload
-def apply_policy(policy: Policy, x: np.ndarray, seed: int) -> tuple[np.ndarray, list[dict[str, Any]]]: ...
+def apply_policy(
+    policy: Policy, x: np.ndarray, seed: int, label: str | None = None,
+) -> tuple[np.ndarray, list[dict[str, Any]]]: ...
 @overload
-def apply_policy(policy: Policy, x: Image.Image, seed: int) -> tuple[Image.Image, list[dict[str, Any]]]: ...
-def apply_policy(policy: Policy, x: Any, seed: int) -> tuple[Any, list[dict[str, Any]]]:
+def apply_policy(
+    policy: Policy, x: Image.Image, seed: int, label: str | None = None,
+) -> tuple[Image.Image, list[dict[str, Any]]]: ...
+def apply_policy(policy: Policy, x: Any, seed: int, label: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
     """Apply *policy* to one image or text with *seed*; returns ``(output, chain)``.
 
-    ``chain`` lists the ops that fired with their drawn parameters (what goes into provenance).
+    ``chain`` lists the ops that fired with their drawn parameters (what goes into provenance),
+    and ``{"op": ..., "skipped": "when: ..."}`` for a step whose condition did not hold.
+    *label* is the item's label for conditions on it (None: unlabeled; numbers are compared as text).
     A PIL image comes back as a PIL image (mode ``L`` or ``RGB``: alpha is flattened on white,
     as for files), a numpy array as a numpy array (uint8 (H, W) or (H, W, 3)), a string as a string.
     """
     if _is_pil(x):
         from PIL import Image
 
-        out, chain = policy.apply(pil_to_array(x), int(seed))
+        out, chain = policy.apply(pil_to_array(x), int(seed), label=label)
         return Image.fromarray(np.ascontiguousarray(out)), chain
     if isinstance(x, np.ndarray) and policy.modality == "image":
         if x.dtype != np.uint8:
             raise TypeError(f"image arrays must be uint8 (H, W) or (H, W, 3), not {x.dtype}")
-        return policy.apply(x, int(seed))
+        return policy.apply(x, int(seed), label=label)
     if isinstance(x, str) and policy.modality == "text":
-        return policy.apply(x, int(seed))
+        return policy.apply(x, int(seed), label=label)
     raise TypeError(f"a {policy.modality} policy cannot apply to {type(x).__name__}")
 
 
@@ -289,6 +296,11 @@ class ExportReader:
             "uid": row.get("uid"), "origin": row.get("origin"), "provenance": _prov(row.get("provenance")),
             "row": dict(row),
         }
+
+    def label(self, i: int) -> str | None:
+        """The label of sample *i* (None when unlabeled); no file is read."""
+        value = self._entries[i].row.get("label")
+        return None if value is None or value == "" else str(value)
 
     def label_id(self, i: int) -> int | None:
         value = self._entries[i].row.get("label_id")

@@ -50,9 +50,11 @@ def sample_seed(base_seed: int, epoch: int, index: int) -> int:
 class PolicyTransform:
     """Applies a policy (a :class:`Policy`, a policy file path or dict) with per-sample seeds.
 
-    ``transform(x, index, epoch=None)`` returns the augmented ``x`` (PIL in -> PIL out, uint8
-    array -> array, str -> str); ``epoch`` defaults to the one set with :meth:`set_epoch`.
-    ``transform.apply(...)`` also returns the drawn op chain. Picklable (the policy travels as JSON).
+    ``transform(x, index, epoch=None, label=None)`` returns the augmented ``x`` (PIL in -> PIL
+    out, uint8 array -> array, str -> str); ``epoch`` defaults to the one set with
+    :meth:`set_epoch`; ``label`` feeds the steps with a ``when`` on the label (:class:`ExportDataset`
+    passes each sample's label). ``transform.apply(...)`` also returns the drawn op chain.
+    Picklable (the policy travels as JSON).
     """
 
     def __init__(self, policy: Policy | str | os.PathLike[str] | Mapping[str, Any], base_seed: int = 0) -> None:
@@ -66,11 +68,13 @@ class PolicyTransform:
     def seed_for(self, index: int, epoch: int | None = None) -> int:
         return sample_seed(self.base_seed, self.epoch if epoch is None else epoch, index)
 
-    def apply(self, x: Any, index: int, epoch: int | None = None) -> tuple[Any, list[dict[str, Any]]]:
-        return apply_policy(self.policy, x, self.seed_for(index, epoch))
+    def apply(
+        self, x: Any, index: int, epoch: int | None = None, label: str | None = None,
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        return apply_policy(self.policy, x, self.seed_for(index, epoch), label=label)
 
-    def __call__(self, x: Any, index: int, epoch: int | None = None) -> Any:
-        return self.apply(x, index, epoch)[0]
+    def __call__(self, x: Any, index: int, epoch: int | None = None, label: str | None = None) -> Any:
+        return self.apply(x, index, epoch, label)[0]
 
     def __getstate__(self) -> dict[str, Any]:
         return {"policy": self.policy.to_json(), "base_seed": self.base_seed, "epoch": self.epoch}
@@ -101,7 +105,8 @@ class ExportDataset:
     ``color="rgb"`` or ``"grey"`` converts every image (before the transform) so that exports
     mixing grey and colour images stack into batches; ``"keep"`` (default) leaves them as stored.
 
-    *transform*: a :class:`PolicyTransform` (called with the sample's index and epoch), or any
+    *transform*: a :class:`PolicyTransform` (called with the sample's index, epoch and label, so
+    conditional steps see the label the export stored), or any
     callable taking the uint8 HWC array (or the text) and returning an array, PIL image, tensor or text.
     """
 
@@ -165,7 +170,7 @@ class ExportDataset:
             x = convert_color(x, self.color)
         if self.transform is not None:
             if isinstance(self.transform, PolicyTransform):
-                x = self.transform(x, index, epoch)
+                x = self.transform(x, index, epoch, self.reader.label(index))
             else:
                 x = self.transform(x)
         if not text_mode:

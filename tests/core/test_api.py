@@ -133,6 +133,58 @@ def test_apply_policy_on_text_and_refuses_the_wrong_modality():
         apply_policy(load_policy(IMAGE_POLICY), "text", seed=1)
 
 
+CONDITIONAL_POLICY: dict[str, Any] = {
+    "schema_version": 2, "modality": "image",
+    "steps": [{"op": "invert", "when": {"label": {"in": ["cat"]}}}, {"op": "gaussian_noise", "p": 0.5}],
+}
+
+
+def test_apply_policy_passes_the_label_to_conditions():
+    policy = load_policy(CONDITIONAL_POLICY)
+    arr = _noise(14, 20, 2)
+    cat, cat_chain = apply_policy(policy, arr, seed=3, label="cat")
+    dog, dog_chain = apply_policy(policy, arr, seed=3, label="dog")
+    assert cat_chain[0]["op"] == "invert" and "skipped" not in cat_chain[0]
+    assert dog_chain[0] == {"op": "invert", "skipped": "when: label 'dog' is not in {cat}"}
+    assert dog_chain[1:] == cat_chain[1:]  # the skip changed no other draw
+    assert not np.array_equal(cat, dog)
+    pil, pil_chain = apply_policy(policy, Image.fromarray(arr), seed=3, label="cat")
+    assert np.array_equal(np.asarray(pil), cat) and pil_chain == cat_chain
+    assert policy(arr, 3, label="dog")[1] == dog_chain  # Policy.__call__
+    assert apply_policy(policy, arr, seed=3)[1][0]["skipped"].startswith("when: unlabeled item")
+    text_policy = load_policy({"schema_version": 2, "modality": "text",
+                               "steps": [{"op": "sentence_shuffle", "when": {"words": {"min": 4}}}]})
+    assert apply_policy(text_policy, "One. Two.", seed=1) == ("One. Two.", [
+        {"op": "sentence_shuffle", "skipped": "when: words 2 < 4"}])
+
+
+def test_augment_job_gives_conditions_each_items_label(tmp_path):
+    """``genaug augment`` (augment_units) passes the item's label: invert runs on cats only."""
+    data = tmp_path / "images"
+    for label in ("cat", "dog"):
+        (data / label).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(_noise(SIZE[1], SIZE[0], 10 + i)).save(data / label / f"{label}{i}.png")
+    project = run_job(init_project_job(str(tmp_path / "p.genaug"), str(data)))
+    try:
+        policy = Policy.from_json({**CONDITIONAL_POLICY, "steps": CONDITIONAL_POLICY["steps"][:1]})
+        run_job(augment_job(project, policy, per_item=2, seed=1, workers=1))
+        sources = {i.key: project.source_path(i) for i in project.items()}
+        cands = project.candidates(status="pending")
+        assert len(cands) == 8
+        for c in cands:
+            src = np.asarray(Image.open(sources[c.source_item]).convert("RGB"))
+            out = np.asarray(Image.open(project.blob_file(c.blob)).convert("RGB"))
+            ops = c.provenance["ops"]
+            if c.label == "cat":
+                assert ops[0]["op"] == "invert" and "skipped" not in ops[0] and np.array_equal(out, 255 - src)
+            else:
+                assert ops == [{"op": "invert", "skipped": "when: label 'dog' is not in {cat}"}]
+                assert np.array_equal(out, src)
+    finally:
+        project.close()
+
+
 # ---- exports ---------------------------------------------------------------------------------------
 def _check_samples(reader: ExportReader, modality: str) -> None:
     for s in reader:

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader  # noqa: E402
 from genaug_desktop.api import apply_policy, load_policy, open_export  # noqa: E402
 from genaug_desktop.torch_data import EpochSampler, ExportDataset, PolicyTransform, sample_seed  # noqa: E402
 
-from .test_api import IMAGE_FORMATS, IMAGE_POLICY, SIZE, TEXT_FORMATS, TEXT_POLICY, build_exports  # noqa: E402
+from .test_api import CONDITIONAL_POLICY, IMAGE_FORMATS, IMAGE_POLICY, SIZE, TEXT_FORMATS, TEXT_POLICY, build_exports  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +197,28 @@ def test_the_worked_example_trains_one_epoch(exports, tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "epoch 0: loss" in out.stdout and "classes ['cat', 'dog']" in out.stdout
+
+
+def test_policy_transform_gets_each_samples_label(exports):
+    """Conditional steps see the label the export stored: invert only the cats, with any worker count."""
+    def run(workers: int):
+        ds = ExportDataset(exports["image:imagefolder"], transform=PolicyTransform(CONDITIONAL_POLICY, base_seed=4),
+                           image_dtype="uint8")
+        return batches(_loader(ds, workers))
+
+    reference = run(0)
+    assert same(reference, run(2))
+    reader = open_export(exports["image:imagefolder"])
+    policy = load_policy(CONDITIONAL_POLICY)
+    flat = torch.cat([x for x, _y in reference])
+    labels = set()
+    for i in range(len(reader)):
+        label = reader[i]["label"]
+        labels.add(label)
+        out, chain = apply_policy(policy, reader.load_array(i), sample_seed(4, 0, i), label=label)
+        assert ("skipped" in chain[0]) == (label != "cat")
+        assert torch.equal(flat[i], torch.from_numpy(out).permute(2, 0, 1))
+    assert labels == {"cat", "dog"}
+    t = PolicyTransform(CONDITIONAL_POLICY)
+    img = reader.load_array(0)
+    assert t.apply(img, 0, label="dog")[1][0]["skipped"] and "skipped" not in t.apply(img, 0, label="cat")[1][0]
