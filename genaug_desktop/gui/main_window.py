@@ -363,6 +363,9 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str) -> None:
         """Open a dataset folder, a text file or a ``NAME.genaug`` project."""
         path = os.path.abspath(os.path.expanduser(path))
+        if os.path.isdir(path):
+            # The decoding processes take 0.2-1 s to start: begin before building the workspace.
+            self.session.thumbnails.warm_up()
         self._ensure_workspace()
         self.message_bar.dismiss()
         self._pending_recent = path
