@@ -19,11 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genaug_desktop import __version__
+from genaug_desktop.core.engine import Engine, as_engine, require
 from genaug_desktop.core.jobs import CancelToken, Job, Progress
 from genaug_desktop.core.store.project import Project
 
 _BATCH_IMAGES = 16
 _BATCH_TEXTS = 256
+# Ray tasks cost a few milliseconds each to schedule: give each one more work.
+_RAY_BATCH_IMAGES = 64
+_RAY_BATCH_TEXTS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,20 @@ def augment_units(
     return rows
 
 
+def augment_batch(
+    units: Sequence[WorkUnit], policy_json: dict[str, Any], policy_sha: str, base_seed: int, blobs_dir: str | None,
+) -> list[dict[str, Any]]:
+    """:func:`augment_units` as a Ray task (one batch of units in, candidate rows out)."""
+    global _WORKER_READY
+    if not _WORKER_READY:
+        _worker_init()
+        _WORKER_READY = True
+    return augment_units(policy_json, policy_sha, units, base_seed, blobs_dir)
+
+
+_WORKER_READY = False
+
+
 # ---- the job ---------------------------------------------------------------------------------------
 def _units(project: Project, plan: dict[str, int], existing: dict[str, set[int]], batch: int) -> tuple[list[list[WorkUnit]], int]:
     skipped = 0
@@ -202,9 +220,17 @@ def augment_job(
     targets: dict[str, int] | None = None,
     workers: int | None = None,
     cancel: CancelToken | None = None,
+    engine: Engine | str | None = None,
 ) -> Job[AugmentResult]:
-    """Augment the project's items with *policy* (a :class:`Policy`) and store pending candidates."""
+    """Augment the project's items with *policy* (a :class:`Policy`) and store pending candidates.
+
+    *engine* ``"ray"`` (or an :class:`~genaug_desktop.core.engine.Engine`) maps
+    :func:`augment_units` over the batches with Ray Data instead of local processes; the
+    candidates are the same, stored in the same order.
+    """
     cancel = cancel or CancelToken()
+    eng = as_engine(engine, workers)
+    require(eng)
     if policy.modality != project.modality:
         raise ValueError(f"this policy is for {policy.modality}, but the project holds {project.modality}")
     started = time.monotonic()
@@ -217,7 +243,10 @@ def augment_job(
     policy_json = policy.to_json()
     policy_sha = policy.sha256
     existing = project.existing_variants(policy_sha, seed)
-    batch_size = _BATCH_IMAGES if policy.modality == "image" else _BATCH_TEXTS
+    if eng.is_ray:
+        batch_size = _RAY_BATCH_IMAGES if policy.modality == "image" else _RAY_BATCH_TEXTS
+    else:
+        batch_size = _BATCH_IMAGES if policy.modality == "image" else _BATCH_TEXTS
     batches, skipped = _units(project, plan, existing, batch_size)
     total = sum(len(u.variants) for b in batches for u in b)
     result = AugmentResult(skipped_existing=skipped)
@@ -247,7 +276,18 @@ def augment_job(
         eta_text = f", about {eta:,.0f} s left" if math.isfinite(eta) else ""
         return f"Augmented {done:,} of {total:,} ({rate:,.0f}/s{eta_text})"
 
-    if workers == 1:
+    if eng.is_ray:
+        from genaug_desktop.core.engine.ray_data import RaySession, ordered_map
+
+        yield Progress(0, total, "Starting Ray")
+        kwargs = {"policy_json": policy_json, "policy_sha": policy_sha, "base_seed": seed, "blobs_dir": blobs_dir}
+        with RaySession(eng):
+            for i, rows in ordered_map(augment_batch, batches, kwargs, cancel):
+                before = len(result.candidate_ids)
+                store(rows)
+                done += sum(len(u.variants) for u in batches[i])
+                yield Progress(done, total, progress_message(), payload=result.candidate_ids[before:])
+    elif workers == 1:
         for batch in batches:
             cancel.raise_if_cancelled()
             rows = augment_units(policy_json, policy_sha, batch, seed, blobs_dir)

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from genaug_desktop.core.engine import Engine, as_engine, require
 from genaug_desktop.core.jobs import CancelToken, Job, Progress, Throttle
 from genaug_desktop.core.rules.base import Rule, RuleContext, Subject, Verdict
 from genaug_desktop.core.rules.store import RuleStoreError, approved_rules, fingerprint, get_rule
@@ -77,13 +78,21 @@ class RuleRun:
         one at a time, oldest first, so "kept before it" means the same whatever the batch size,
         and a candidate a later rule rejects is forgotten by the earlier stateful rules.
         """
+        outcome, alive = self.evaluate_stateless(subjects)
+        self.evaluate_stateful(subjects, outcome, alive)
+        return outcome
+
+    def evaluate_stateless(self, subjects: Sequence[Subject]) -> tuple[list[tuple[Rule, Verdict] | None], list[int]]:
+        """The first half of :meth:`evaluate`: the stateless rules over the whole batch. Returns
+        the outcome so far and the indexes of the subjects every stateless rule passed. A pure
+        function of (subjects, rules), so the ray engine runs it in workers."""
         outcome: list[tuple[Rule, Verdict] | None] = [None] * len(subjects)
         alive = list(range(len(subjects)))
         if self.ctx.modality == "image":
             self.ctx.prefetch(subjects)
-        stateless = [r for r in self.rules if not r.stateful]
-        stateful = [r for r in self.rules if r.stateful]
-        for rule in stateless:
+        for rule in self.rules:
+            if rule.stateful:
+                continue
             if not alive:
                 break
             verdicts = rule.evaluate([subjects[i] for i in alive])
@@ -97,6 +106,14 @@ class RuleRun:
                 else:
                     outcome[i] = (rule, v)
             alive = survivors
+        return outcome, alive
+
+    def evaluate_stateful(
+        self, subjects: Sequence[Subject], outcome: list[tuple[Rule, Verdict] | None], alive: Sequence[int],
+    ) -> None:
+        """The second half of :meth:`evaluate`: the stateful rules over the survivors *alive*,
+        one at a time, oldest first (always in the driver: they remember what they passed)."""
+        stateful = [r for r in self.rules if r.stateful]
         if stateful and alive:
             batch = [subjects[i] for i in alive]
             for rule in stateful:
@@ -117,7 +134,6 @@ class RuleRun:
                     for earlier in passed:
                         earlier.discard([s])
                     break
-        return outcome
 
     def _record(self, rule: Rule, s: Subject, v: Verdict) -> None:
         if self.measure:
@@ -143,18 +159,26 @@ def eligible_ids(
     return ids
 
 
-def _load_subjects(project: Project, ctx: RuleContext, ids: Sequence[int]) -> list[Subject]:
-    out: list[Subject] = []
+def _subject_rows(project: Project, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """(id, origin, source key, label, blob, text) of each candidate, by id."""
+    out: list[tuple[Any, ...]] = []
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        rows = project.query(
+        out.extend(project.query(
             "SELECT c.id, c.origin, i.key, c.label, c.blob, c.text FROM candidates c"
             f" LEFT JOIN items i ON i.id = c.source_item WHERE c.id IN ({marks}) ORDER BY c.id",
             chunk,
-        )
-        out.extend(Subject(ctx, r[0], origin=r[1], source_key=r[2], label=r[3], blob=r[4], text=r[5]) for r in rows)
+        ))
     return out
+
+
+def _subjects(ctx: RuleContext, rows: Sequence[tuple[Any, ...]]) -> list[Subject]:
+    return [Subject(ctx, r[0], origin=r[1], source_key=r[2], label=r[3], blob=r[4], text=r[5]) for r in rows]
+
+
+def _load_subjects(project: Project, ctx: RuleContext, ids: Sequence[int]) -> list[Subject]:
+    return _subjects(ctx, _subject_rows(project, ids))
 
 
 def _batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -315,6 +339,7 @@ def filter_job(
     candidate_ids: Sequence[int] | None = None,
     recheck: bool = False,
     batch_size: int | None = None,
+    engine: Engine | str | None = None,
 ) -> Job[FilterResult]:
     """Apply the approved rules to pending candidates no person decided.
 
@@ -325,8 +350,14 @@ def filter_job(
     finished batch, and the next run goes on from there. A person deciding a candidate while
     this runs wins: rows are only changed while still pending and undecided by a person.
     ``recheck`` re-checks candidates this rule set already passed.
+
+    *engine* ``"ray"`` evaluates the stateless rules of each batch in Ray workers (see
+    :mod:`genaug_desktop.core.engine.rules_worker`); the stateful ones and every write stay
+    here, so the verdicts are the same as with the local engine.
     """
     cancel = cancel or CancelToken()
+    eng = as_engine(engine)
+    require(eng)
     started = time.monotonic()
     rules = approved_rules(project)
     fp = fingerprint(rules)
@@ -348,42 +379,82 @@ def filter_job(
     run.prepare()
     _persist_hashes(project, ctx)
     cancel.raise_if_cancelled()
-    for chunk in _batches(ids, _batch_size(project, batch_size)):
-        cancel.raise_if_cancelled()
-        subjects = _load_subjects(project, ctx, chunk)
-        outcome = run.evaluate(subjects)
-        now = _now()
-        new_rejections: list[int] = []
-        with project.transaction() as db:
-            passed = [(fp, s.id) for s, o in zip(subjects, outcome) if o is None]
-            db.executemany(f"UPDATE candidates SET rules_checked = ? WHERE id = ? AND {_ELIGIBLE}", passed)
-            for s, o in zip(subjects, outcome):
-                if o is None:
-                    continue
-                rule, v = o
-                cur = db.execute(
-                    "UPDATE candidates SET status = 'rejected', reason = ?, rule_id = ?, measured = ?,"
-                    f" decided_by = 'rule', decided_at = ?, rules_checked = ? WHERE id = ? AND {_ELIGIBLE}",
-                    (v.reason, rule.id, v.value, now, fp, s.id),
-                )
-                if cur.rowcount:
-                    db.execute(
-                        "INSERT INTO decisions(candidate_id, status, previous, reason, at, decided_by, rule_id, measured)"
-                        " VALUES (?, 'rejected', 'pending', ?, ?, 'rule', ?, ?)",
-                        (s.id, v.reason, now, rule.id, v.value),
-                    )
-                    result.rejected[rule.id] += 1
-                    new_rejections.append(s.id)
-            _write_hashes(db, ctx)
-        result.rejected_ids.extend(new_rejections)
-        result.checked += len(subjects)
-        yield Progress(
-            result.checked, len(ids),
-            f"Checked {result.checked:,} of {len(ids):,}; rejected {result.total_rejected:,}",
-            payload=new_rejections,
-        )
+    chunks = list(_batches(ids, _batch_size(project, batch_size)))
+    if eng.is_ray and any(not r.stateful for r in run.rules):
+        yield from _filter_on_ray(project, eng, run, ctx, chunks, fp, result, cancel, len(ids))
+    else:
+        for chunk in chunks:
+            cancel.raise_if_cancelled()
+            subjects = _load_subjects(project, ctx, chunk)
+            yield _store_outcome(project, ctx, subjects, run.evaluate(subjects), fp, result, len(ids))
     result.seconds = time.monotonic() - started
     return result
+
+
+def _store_outcome(
+    project: Project, ctx: RuleContext, subjects: Sequence[Subject], outcome: Sequence[tuple[Rule, Verdict] | None],
+    fp: str, result: FilterResult, total: int,
+) -> Progress:
+    """Write one batch's verdicts in one transaction; the progress report for it."""
+    now = _now()
+    new_rejections: list[int] = []
+    with project.transaction() as db:
+        passed = [(fp, s.id) for s, o in zip(subjects, outcome) if o is None]
+        db.executemany(f"UPDATE candidates SET rules_checked = ? WHERE id = ? AND {_ELIGIBLE}", passed)
+        for s, o in zip(subjects, outcome):
+            if o is None:
+                continue
+            rule, v = o
+            cur = db.execute(
+                "UPDATE candidates SET status = 'rejected', reason = ?, rule_id = ?, measured = ?,"
+                f" decided_by = 'rule', decided_at = ?, rules_checked = ? WHERE id = ? AND {_ELIGIBLE}",
+                (v.reason, rule.id, v.value, now, fp, s.id),
+            )
+            if cur.rowcount:
+                db.execute(
+                    "INSERT INTO decisions(candidate_id, status, previous, reason, at, decided_by, rule_id, measured)"
+                    " VALUES (?, 'rejected', 'pending', ?, ?, 'rule', ?, ?)",
+                    (s.id, v.reason, now, rule.id, v.value),
+                )
+                result.rejected[rule.id] += 1
+                new_rejections.append(s.id)
+        _write_hashes(db, ctx)
+    result.rejected_ids.extend(new_rejections)
+    result.checked += len(subjects)
+    return Progress(
+        result.checked, total, f"Checked {result.checked:,} of {total:,}; rejected {result.total_rejected:,}",
+        payload=new_rejections,
+    )
+
+
+def _filter_on_ray(
+    project: Project, eng: Engine, run: RuleRun, ctx: RuleContext, chunks: Sequence[Sequence[int]], fp: str,
+    result: FilterResult, cancel: CancelToken, total: int,
+) -> Iterator[Progress]:
+    """The filter's batches with the stateless rules evaluated by Ray workers."""
+    import uuid
+
+    from genaug_desktop.core.engine.ray_data import RaySession, ordered_map
+    from genaug_desktop.core.engine.rules_worker import RuleWorkerState, evaluate_batch
+
+    yield Progress(0, total, "Starting Ray")
+    by_id = {r.id: r for r in run.rules}
+    payloads = [_subject_rows(project, chunk) for chunk in chunks]
+    with RaySession(eng):
+        import ray
+
+        state = ray.put(RuleWorkerState.of(project, [r for r in run.rules if not r.stateful]))
+        kwargs = {"state": state, "token": uuid.uuid4().hex}
+        for i, (verdicts, hashes) in ordered_map(evaluate_batch, payloads, kwargs, cancel):
+            for sha, algo, h in hashes:
+                if ctx.cached_hash(sha, algo) is None:
+                    ctx.remember_hash(sha, algo, h)
+            subjects = _subjects(ctx, payloads[i])
+            outcome: list[tuple[Rule, Verdict] | None] = [
+                None if v is None else (by_id[v[0]], Verdict(False, v[1], v[2])) for v in verdicts
+            ]
+            run.evaluate_stateful(subjects, outcome, [j for j, o in enumerate(outcome) if o is None])
+            yield _store_outcome(project, ctx, subjects, outcome, fp, result, total)
 
 
 def run_filter(project: Project, **kwargs: Any) -> FilterResult:

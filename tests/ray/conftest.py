@@ -1,0 +1,46 @@
+"""Ray engine tests: they run when Ray Data is installed (the ``ray`` extra) and skip with the
+reason otherwise. One local Ray (``num_cpus=2``) serves the whole session; the jobs find it
+already running and leave it running."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("ray.data", reason='Ray Data is not installed (pip install "genaug-desktop[ray]")')
+
+from genaug_desktop.core.jobs import run_job  # noqa: E402
+from genaug_desktop.core.store import init_project_job  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    import ray
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()
+
+
+def make_images(root, counts: dict[str, int], size: tuple[int, int] = (24, 20), seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    for label, n in counts.items():
+        (root / label).mkdir(parents=True)
+        for i in range(n):
+            arr = (rng.random((size[1], size[0], 3)) * 255).astype(np.uint8)
+            arr[: size[1] // 2] //= 3  # some structure, so perceptual hashes differ between images
+            Image.fromarray(arr).save(root / label / f"{i}.png")
+
+
+@pytest.fixture()
+def image_project(tmp_path):
+    root = tmp_path / "shapes"
+    make_images(root, {"circle": 12, "square": 8})
+    p = run_job(init_project_job(str(tmp_path / "p.genaug"), str(root)))
+    yield p
+    p.close()
