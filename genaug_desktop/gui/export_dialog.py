@@ -373,8 +373,9 @@ class ExportDialog(QDialog):
         self.normalize_combo.setToolTip("Per-sample normalisation of the exported arrays (npz only)")
         image.addRow("Normalisation", self.normalize_combo)
         image.addRow(self._error_label("image"))
-        self.image_box.setVisible(self.modality == "image")
         column.addWidget(self.image_box)
+        # Only once it has a parent: shown before, the group box flashes up as a window of its own.
+        self.image_box.setVisible(self.modality == "image")
 
         # -- destination
         dest_box = QGroupBox("Destination")

@@ -532,20 +532,26 @@ class RulesPanel(QWidget):
         measure = f" · measures {rule.measure}" if rule.measure else ""
         self.kind_label.setText(f"{rule.id} · {rule.kind}{measure}")
         self.explanation.setText(rule.explanation or rule.help)
-        if self._form_rule != rule.id or self._form is None or self._form.param_set is not rule.params:
+        if self._form_rule != rule.id or (self._form is not None and self._form.param_set is not rule.params):
             if self._form is not None:
                 self._form.hide()
                 self.form_holder.removeWidget(self._form)
                 self._form.deleteLater()
-            rule_type = type(rule)
-            rule_id = rule.id
-            self._form = ParamForm(rule.params, rule.values,
-                                   validator=lambda v: rule_type(v, id=rule_id).values)
-            self._form.setObjectName("ruleForm")
-            self._form.values_changed.connect(self._on_values_changed)
-            self.form_holder.addWidget(self._form)
+            self._form = None
             self._form_rule = rule.id
-        self._form.set_values(self._edits.get(rule.id, rule.values))
+            # A rule without thresholds gets no form: ParamForm shows its "No parameters." label
+            # before giving it a parent, which flashes a window of its own and takes the focus
+            # from the main window (the keyboard review then stops answering).
+            if rule.params.names():
+                rule_type = type(rule)
+                rule_id = rule.id
+                self._form = ParamForm(rule.params, rule.values,
+                                       validator=lambda v: rule_type(v, id=rule_id).values)
+                self._form.setObjectName("ruleForm")
+                self._form.values_changed.connect(self._on_values_changed)
+                self.form_holder.addWidget(self._form)
+        if self._form is not None:
+            self._form.set_values(self._edits.get(rule.id, rule.values))
         self._update_buttons()
         self._show_dry_run()
 

@@ -164,3 +164,25 @@ def test_decisions_lower_the_would_reject_counts_without_a_new_survey(qtbot, pan
     panel.browse_button.click()
     assert browsed == [[10]]
     assert panel.model.would["length_words"] == len(dry_run(project, ["length_words"]).rejections)
+
+
+def test_a_rule_without_thresholds_shows_no_form_and_no_stray_window(qtbot, panel: RulesPanel, project: Project) -> None:
+    """ParamForm shows its "No parameters." label before it has a parent: for a rule without
+    thresholds that flashed a window of its own and took the focus from the main window."""
+    from PySide6.QtWidgets import QApplication
+
+    from genaug_desktop.core.rules import add_rule
+
+    add_rule(project, "text_not_empty", {}, rule_id="not_empty")
+    add_rule(project, "text_length", {"unit": "chars", "range": [5, 500]}, rule_id="length")
+    panel.set_project(project)
+    settled(qtbot, panel)
+    before = {id(w) for w in QApplication.topLevelWidgets()}
+    for rule_id in ("not_empty", "length", "not_empty"):
+        assert panel.select_rule(rule_id)
+        assert (panel._form is None) == (rule_id == "not_empty")
+    windows = [w for w in QApplication.topLevelWidgets() if id(w) not in before and w.isVisible()]
+    assert not windows, [type(w).__name__ for w in windows]
+    assert panel._form is None and panel.approve_button.isEnabled()
+    panel.approve_button.click()
+    assert get_rule(project, "not_empty").state == "approved"
