@@ -202,8 +202,13 @@ def cmd_ops(args: argparse.Namespace) -> int:
 
 
 def _load_policy(path: str) -> Any:
+    from genaug_desktop.core.atomic import check_regular_file
     from genaug_desktop.core.policy import Policy, PolicyError
 
+    try:
+        check_regular_file(path, 10 * 1024 * 1024)  # a pipe named as a policy would block forever
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the policy file: {exc.strerror or exc}") from None
     try:
         return Policy.load(path)
     except PolicyError as exc:
@@ -371,6 +376,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"genaug {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug: say so in one line; GENAUG_DEBUG=1 shows the traceback
+        from genaug_desktop.core.store.project import ProjectError
+
+        if isinstance(exc, ProjectError):  # the project became unusable mid-way (disk full, busy)
+            print(f"genaug {args.command}: {exc}", file=sys.stderr)
+            return 2
         if os.environ.get("GENAUG_DEBUG"):
             raise
         print(

@@ -46,6 +46,19 @@ def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes come back from the OS as lone surrogates
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    """*name* with undecodable bytes shown as ``\\xNN`` (safe to store, print and send as JSON)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
     """List candidate files under *root* in a stable (sorted) order.
 
@@ -99,6 +112,11 @@ def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
             if name.startswith(".") or name.lower() in IGNORED_NAMES:
                 continue
             path = entry.path
+            if not _is_utf8(name):
+                # The project stores names as UTF-8 text; a name of other bytes (made on an old
+                # system, or by a tool) cannot be kept, exported or shown faithfully.
+                problems.append(Problem(_printable(rel_of(path)), "file name is not valid UTF-8; rename it to use it"))
+                continue
             try:
                 if entry.is_symlink():
                     target = os.path.realpath(path)

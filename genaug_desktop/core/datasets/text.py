@@ -308,6 +308,9 @@ def read_jsonl(fh: BinaryIO, rel: str, folder_label: str | None, options: ScanOp
         except RecursionError:
             yield Problem(rel, "not valid JSON (nested too deeply)", number)
             continue
+        except ValueError as exc:  # e.g. an integer of more digits than Python converts
+            yield Problem(rel, f"not valid JSON ({exc})", number)
+            continue
         if not isinstance(obj, dict):
             yield Problem(rel, f"not a JSON object (found {type(obj).__name__})", number)
             continue

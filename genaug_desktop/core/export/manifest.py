@@ -102,7 +102,7 @@ def load_manifest(export_dir: str) -> dict[str, Any]:
         raise ManifestDamaged(f"{MANIFEST_NAME} is over 1 GB; that is not a manifest")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ManifestDamaged(f"{MANIFEST_NAME} is damaged: not valid JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("kind") != MANIFEST_KIND:
         raise ManifestDamaged(f"{MANIFEST_NAME} is damaged or not a genaug-desktop export manifest")

@@ -14,7 +14,6 @@ Older versions are upgraded by the chain in :data:`MIGRATIONS` before validation
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,12 +73,10 @@ class RuleSet:
     @classmethod
     def load(cls, path: str) -> RuleSet:
         """Read a rule-set file; unreadable files are RuleSetError too, with the reason."""
+        from genaug_desktop.core.atomic import read_regular_file
+
         try:
-            size = os.path.getsize(path)
-            if size > MAX_FILE_BYTES:
-                raise RuleSetError("$", f"the file is {size:,} bytes; rule sets are at most {MAX_FILE_BYTES:,}")
-            with open(path, "rb") as fh:
-                raw = fh.read()
+            raw = read_regular_file(path, MAX_FILE_BYTES)
         except OSError as exc:
             raise RuleSetError("$", f"cannot read {path}: {exc.strerror or exc}") from None
         try:

@@ -32,7 +32,32 @@ _ITEM_COLUMNS = "key, path, modality, label, sha256, size, width, height, format
 
 
 class ProjectError(Exception):
-    """The project cannot be created or opened; the message says why, for a person."""
+    """The project cannot be created, opened or written; the message says why, for a person."""
+
+
+#: how long a write waits for another program's write to finish before giving up
+BUSY_TIMEOUT_S = 60.0
+_SQLITE_MAX_INT = 2**63 - 1
+
+
+def _store_error(exc: sqlite3.Error, db_path: str) -> ProjectError | None:
+    """A person's message for the SQLite errors that are about the machine, not a bug."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return ProjectError(
+            f"{db_path}: the project stayed busy in another program for {BUSY_TIMEOUT_S:.0f} s; "
+            "nothing of this step was saved; try again when the other work is done"
+        )
+    if "disk is full" in text or "disk full" in text:
+        return ProjectError(
+            f"{db_path}: the disk holding the project is full; nothing of this step was saved "
+            "(everything saved before is kept); free some space and try again"
+        )
+    if "malformed" in text or "not a database" in text or "disk i/o error" in text:
+        return ProjectError(f"{db_path} is damaged or cannot be written: {exc}")
+    if "readonly" in text or "read-only" in text:
+        return ProjectError(f"{db_path} is read-only; nothing was saved")
+    return None
 
 
 def _now() -> str:
@@ -45,11 +70,11 @@ def is_project_dir(path: str) -> bool:
 
 def _connect(db_path: str) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves so that nothing sits uncommitted.
-    db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+    db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")  # before the first lock is taken
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")  # a committed decision is on disk, even on power loss
     db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA busy_timeout=30000")
     return db
 
 
@@ -148,8 +173,9 @@ class Project:
         }
         if dataset_file is not None:
             meta["dataset_file"] = dataset_file
-        with db:
-            db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
+        db.execute("BEGIN IMMEDIATE")  # all of the meta or none (a kill here leaves a damaged, not a half, project)
+        db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
+        db.execute("COMMIT")
         return cls(path, db)
 
     @classmethod
@@ -162,7 +188,11 @@ class Project:
             db = _connect(db_path)
             version = schema.schema_version(db)
         except sqlite3.DatabaseError as exc:
-            raise ProjectError(f"{db_path} is damaged or not a project database: {exc}") from None
+            raise _store_error(exc, db_path) or ProjectError(
+                f"{db_path} is damaged or not a project database: {exc}"
+            ) from None
+        except (TypeError, ValueError):  # no or a non-numeric schema_version in meta
+            raise ProjectError(f"{db_path} is damaged or not a project database: no schema version") from None
         if version > schema.SCHEMA_VERSION:
             db.close()
             raise ProjectError(
@@ -170,7 +200,11 @@ class Project:
                 f"this version reads up to {schema.SCHEMA_VERSION}); please upgrade"
             )
         if version < schema.SCHEMA_VERSION:
-            schema.migrate(db, version)
+            try:
+                schema.migrate(db, version)
+            except sqlite3.Error as exc:
+                db.close()
+                raise _store_error(exc, db_path) or ProjectError(f"{db_path}: the upgrade failed: {exc}") from None
         return cls(path, db)
 
     def close(self) -> None:
@@ -186,14 +220,29 @@ class Project:
     # ---- low-level access for feature modules (rules, export, generators) -------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One committed transaction (BEGIN IMMEDIATE ... COMMIT), or rolled back on error."""
+        """One committed transaction (BEGIN IMMEDIATE ... COMMIT), or rolled back on error.
+
+        BEGIN IMMEDIATE takes the write lock first, so a write waits (up to
+        :data:`BUSY_TIMEOUT_S`) for another thread's or program's write instead of failing
+        half-way; a lock held longer, or a full disk, is a :class:`ProjectError` saying so, and
+        nothing of the transaction is kept.
+        """
+        db_path = os.path.join(self.path, DB_NAME)
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise _store_error(exc, db_path) or exc from None
             try:
                 yield self._db
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                if self._db.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    friendly = _store_error(exc, db_path)
+                    if friendly is not None:
+                        raise friendly from None
                 raise
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -238,7 +287,7 @@ class Project:
         return os.path.join(self.path, "blobs")
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._lock, self._db:
+        with self.transaction():
             self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
         self._meta[key] = value
 
@@ -248,12 +297,13 @@ class Project:
             (i.key, i.path, i.modality, i.label, i.sha256, i.size, i.width, i.height, i.format, i.mode, i.line, i.text)
             for i in items
         ]
-        with self._lock, self._db:
+        # One transaction: a row-per-commit insert costs an fsync per item (minutes for 100k).
+        with self.transaction():
             self._db.executemany(f"INSERT OR REPLACE INTO items({_ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
     def add_problems(self, problems: Iterable[Problem]) -> None:
-        with self._lock, self._db:
+        with self.transaction():
             self._db.executemany(
                 "INSERT INTO problems(path, line, reason) VALUES (?, ?, ?)",
                 [(p.path, p.line, p.reason) for p in problems],
@@ -305,7 +355,7 @@ class Project:
         provenance, round); returns their ids. One transaction for the whole batch."""
         ids: list[int] = []
         now = _now()
-        with self._lock, self._db:
+        with self.transaction():
             for row in rows:
                 origin = row["origin"]
                 if origin not in ORIGINS:
@@ -363,29 +413,25 @@ class Project:
             raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
         now = _now()
         changed = 0
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for cid in ids:
-                    row = self._db.execute("SELECT status FROM candidates WHERE id = ?", (int(cid),)).fetchone()
-                    if row is None:
-                        raise KeyError(cid)
-                    previous = row[0]
-                    self._db.execute(
-                        "UPDATE candidates SET status = ?, reason = ?, decided_by = ?, decided_at = ?,"
-                        " rule_id = CASE WHEN ? = 'rule' THEN rule_id ELSE NULL END WHERE id = ?",
-                        (status, reason, decided_by, now, decided_by, int(cid)),
-                    )
-                    self._db.execute(
-                        "INSERT INTO decisions(candidate_id, status, previous, reason, at, decided_by)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (int(cid), status, previous, reason, now, decided_by),
-                    )
-                    changed += previous != status
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self.transaction():
+            for cid in ids:
+                if not 0 < int(cid) <= _SQLITE_MAX_INT:  # SQLite cannot even look such an id up
+                    raise KeyError(cid)
+                row = self._db.execute("SELECT status FROM candidates WHERE id = ?", (int(cid),)).fetchone()
+                if row is None:
+                    raise KeyError(cid)
+                previous = row[0]
+                self._db.execute(
+                    "UPDATE candidates SET status = ?, reason = ?, decided_by = ?, decided_at = ?,"
+                    " rule_id = CASE WHEN ? = 'rule' THEN rule_id ELSE NULL END WHERE id = ?",
+                    (status, reason, decided_by, now, decided_by, int(cid)),
+                )
+                self._db.execute(
+                    "INSERT INTO decisions(candidate_id, status, previous, reason, at, decided_by)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (int(cid), status, previous, reason, now, decided_by),
+                )
+                changed += previous != status
         return changed
 
     def status(self) -> dict[str, Any]:
@@ -433,7 +479,7 @@ class Project:
 
     def record_policy(self, sha256: str, policy_json: dict[str, Any]) -> None:
         """Keep every policy that made candidates, so exports can cite it exactly."""
-        with self._lock, self._db:
+        with self.transaction():
             self._db.execute(
                 "INSERT OR IGNORE INTO policies(sha256, json, created_at) VALUES (?, ?, ?)",
                 (sha256, json.dumps(policy_json, sort_keys=True), _now()),

@@ -156,9 +156,15 @@ def schema_version(db: sqlite3.Connection) -> int:
 
 def migrate(db: sqlite3.Connection, current: int) -> int:
     while current < SCHEMA_VERSION:
-        step = MIGRATIONS[current]
         db.execute("BEGIN IMMEDIATE")
         try:
+            # Read again under the write lock: another program may have opened (and so
+            # upgraded) the same project while this one waited for the lock.
+            current = schema_version(db)
+            if current >= SCHEMA_VERSION:
+                db.execute("COMMIT")
+                break
+            step = MIGRATIONS[current]
             _run_step(db, step)
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(current + 1),))
             db.execute("COMMIT")
