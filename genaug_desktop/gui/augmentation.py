@@ -1,7 +1,7 @@
 """The main window's augmentation parts, composed in one place so the window stays thin.
 
 :class:`AugmentationWorkspace` adds to a window's workspace: the grid area as tabs (the items
-grid, and the project's candidates), the policy editor in a bottom dock (View > Policy Editor,
+grid; the curation workspace adds the Review tab, where the candidates are), the policy editor in a bottom dock (View > Policy Editor,
 Ctrl+3), the Policy menu (new/open/save, presets, Augment…) and the Augment… flow, whose progress,
 ETA and Cancel use the window's status bar and whose messages use its message bar.
 
@@ -22,7 +22,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QTabWidget, QToolButton, QWidget
 
 from genaug_desktop.gui.augment_dialog import AugmentController
-from genaug_desktop.gui.candidates import CandidatesView
 from genaug_desktop.gui.worker import JobWorker
 
 #: Settings key of the policies that had unsaved changes when the window closed.
@@ -84,7 +83,7 @@ class PolicyEditorDock(QDockWidget):
 
 
 class AugmentationWorkspace(QObject):
-    """Builds and wires the editor dock, the candidates tab and the Augment… flow for *window*."""
+    """Builds and wires the editor dock, the grid tabs and the Augment… flow for *window*."""
 
     def __init__(self, window: MainWindow, grid: PreviewGrid) -> None:
         super().__init__(window)
@@ -94,15 +93,12 @@ class AugmentationWorkspace(QObject):
         self._item: tuple[Item | None, str | None] = (None, None)
         self._restored_note = False
 
-        self.candidates = CandidatesView(session.thumbnails)
+        # The candidates are reviewed in one place, the Review tab (gui/curation.py adds it): a
+        # second list of them here showed states that went stale as soon as the filter ran.
         self.grid_tabs = QTabWidget()
         self.grid_tabs.setObjectName("gridTabs")
         self.grid_tabs.setDocumentMode(True)
         self.grid_tabs.addTab(grid, "Items")
-        self.grid_tabs.addTab(self.candidates, "Candidates")
-        self.candidates.set_thumbnail_size(grid.thumbnail_size)
-        grid.thumbnail_size_changed.connect(self.candidates.set_thumbnail_size)
-        self.candidates.count_changed.connect(self._on_candidate_count)
 
         self.dock = PolicyEditorDock(window)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
@@ -118,13 +114,11 @@ class AugmentationWorkspace(QObject):
         session.opened.connect(lambda _title: self.show_item(None, None))
         session.loaded.connect(self._on_loaded)
         session.busy_changed.connect(lambda busy: None if busy else self._maybe_build_editor())  # e.g. cancelled
-        session.closed.connect(lambda: self.candidates.set_project(None))
         session.project_closing.connect(self._on_project_closing)
         c = self.controller
         c.notice.connect(window.message_bar.show_message)
         c.progress_changed.connect(window._on_progress)
         c.busy_changed.connect(self._on_busy)
-        c.candidates_added.connect(self.candidates.candidates_added)
         c.finished.connect(self._on_finished)
         window.cancel_button.clicked.connect(c.cancel)
         self.update_dock()
@@ -177,6 +171,12 @@ class AugmentationWorkspace(QObject):
         if state is not None and state.modality:
             editor.set_modality(state.modality)
         editor.set_item(*self._item)
+        self._offer_classes()
+
+    def _offer_classes(self) -> None:
+        """The editor's label conditions offer the open dataset's classes."""
+        if self._editor is not None:
+            self._editor.set_classes(sorted(str(k) for k in self.window.session.items.label_counts() if k))
 
     # ---- window hooks -------------------------------------------------------------------------------
     def update_dock(self) -> None:
@@ -189,9 +189,7 @@ class AugmentationWorkspace(QObject):
             self._editor.set_item(item, path)
 
     def is_settled(self) -> bool:
-        if self.dock.isVisible() and (self._editor is None or not self._editor.is_settled()):
-            return False
-        return self.candidates.is_settled()
+        return not self.dock.isVisible() or (self._editor is not None and self._editor.is_settled())
 
     def shutdown(self) -> None:
         if self._loader is not None:
@@ -200,7 +198,6 @@ class AugmentationWorkspace(QObject):
             self._save_drafts()
             self._editor.shutdown()
         self.controller.shutdown()
-        self.candidates.shutdown()
 
     # ---- unsaved policies outlive the window (no modal question while it closes) ---------------------------
     def _save_drafts(self) -> None:
@@ -241,16 +238,11 @@ class AugmentationWorkspace(QObject):
         state = self.window.session.state
         if self._editor is not None and state is not None and state.modality:
             self._editor.set_modality(state.modality)
-        self.candidates.set_project(self.window.session.project)
+        self._offer_classes()
 
     def _on_project_closing(self) -> None:
         # Jobs that read the project stop (and their threads end) before its database closes.
         self.controller.shutdown()
-        self.candidates.set_project(None)
-
-    def _on_candidate_count(self, n: int) -> None:
-        index = self.grid_tabs.indexOf(self.candidates)
-        self.grid_tabs.setTabText(index, f"Candidates ({n:,})" if n else "Candidates")
 
     def _on_busy(self, busy: bool) -> None:
         self.window._set_busy(busy)
@@ -258,6 +250,7 @@ class AugmentationWorkspace(QObject):
             "Stop augmenting; the candidates made so far stay" if busy else "Stop loading; the items read so far stay")
 
     def _on_finished(self, result: object) -> None:
-        self.candidates.refresh()
-        if result is not None:
-            self.grid_tabs.setCurrentWidget(self.candidates)
+        # What was made is shown where it is reviewed (the review grid reads the new candidates itself).
+        curation = getattr(self.window, "curation", None)
+        if result is not None and curation is not None:
+            self.grid_tabs.setCurrentWidget(curation.review)

@@ -28,7 +28,9 @@ class DocumentError(ValueError):
 
 
 def empty_document(modality: str, name: str = "") -> Document:
-    doc: Document = {"schema_version": 1, "modality": modality}
+    from genaug_desktop.core.policy import SCHEMA_VERSION
+
+    doc: Document = {"schema_version": SCHEMA_VERSION, "modality": modality}
     if name:
         doc["name"] = name
     doc["preprocess"] = []
@@ -303,6 +305,31 @@ def set_fields(doc: Document, path: Path, **fields: Any) -> Document:
         else:
             node[key] = copy.deepcopy(value)
     return new
+
+
+def set_when(doc: Document, path: Path, when: dict[str, Any] | None) -> Document:
+    """Set a step's conditions; None (or an empty dict) removes ``when``."""
+    new = _clone(doc)
+    node = node_at(new, path)
+    if when:
+        node["when"] = copy.deepcopy(when)
+    else:
+        node.pop("when", None)
+    return new
+
+
+def when_summary(node: dict[str, Any], modality: str) -> str | None:
+    """``label not in {6, 9} · width ≥ 64`` for a step with conditions, None without; a
+    condition that does not validate says so."""
+    from genaug_desktop.core.policy import PolicyError, parse_when
+
+    when = node.get("when")
+    if when is None:
+        return None
+    try:
+        return parse_when(when, modality, "$").summary()
+    except PolicyError as exc:
+        return f"invalid condition: {exc.message}"
 
 
 def set_name(doc: Document, name: str) -> Document:

@@ -25,9 +25,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoCommand, QUndoGroup, QUndoStack
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QFontMetrics,
+    QKeySequence,
+    QPainter,
+    QPen,
+    QUndoCommand,
+    QUndoGroup,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDoubleSpinBox,
     QFileDialog,
     QFrame,
@@ -52,12 +64,14 @@ from PySide6.QtWidgets import (
 from genaug_desktop.core.params import Param, ParamError, params
 from genaug_desktop.gui import policy_document as pd
 from genaug_desktop.gui.param_form import ParamForm
+from genaug_desktop.gui.policy_conditions import ConditionsEditor
 from genaug_desktop.gui.policy_preview import PolicyPreview
 from genaug_desktop.gui.policy_steps import (
     GROUP_HELP,
     GROUP_TITLES,
     SECTION_HELP,
     SECTION_TITLES,
+    ConditionRole,
     OpNameRole,
     OpPaletteModel,
     PaletteFilter,
@@ -189,6 +203,52 @@ class _ProbabilityDelegate(QStyledItemDelegate):
             model.setData(index, editor.value(), Qt.ItemDataRole.EditRole)
 
 
+class _StepDelegate(QStyledItemDelegate):
+    """Paints the step as usual, plus a badge at the right end for a step with conditions
+    (``when label not in {6, 9}``), so they are visible without selecting the step."""
+
+    BADGE_BG = QColor("#eef2ff")
+    BADGE_FG = QColor("#3730a3")
+    BADGE_BORDER = QColor("#c7d2fe")
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        summary = index.data(ConditionRole)
+        if not summary:
+            super().paint(painter, option, index)
+            return
+        text = compact_condition(summary)
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        style = opt.widget.style() if opt.widget is not None else QApplication.style()
+        metrics = QFontMetrics(option.font)
+        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, opt.widget)
+        # The step's title keeps its width (up to half the row); the badge takes what is left.
+        title_w = min(metrics.horizontalAdvance(opt.text) + 8, option.rect.width() // 2)
+        left = max(text_rect.left() + title_w, option.rect.left() + option.rect.width() // 3)
+        room = option.rect.right() - left - 2
+        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(16, room - 10))
+        badge_w = min(room, metrics.horizontalAdvance(shown) + 10)
+        # The selection/hover background spans the whole row; the item's own text stops at the badge.
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, opt.widget)
+        narrowed = QStyleOptionViewItem(option)
+        narrowed.rect = option.rect.adjusted(0, 0, -(badge_w + 4), 0)
+        super().paint(painter, narrowed, index)
+        rect = option.rect.adjusted(option.rect.width() - badge_w - 2, 2, -2, -2)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.BADGE_BORDER))
+        painter.setBrush(self.BADGE_BG)
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.setPen(self.BADGE_FG)
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), shown)
+        painter.restore()
+
+
+def compact_condition(summary: str) -> str:
+    """The badge's short form of a condition summary: ``label not in {6, 9}`` -> ``label ∉ {6, 9}``."""
+    return summary.replace("label not in ", "label ∉ ").replace("label in ", "label ∈ ")
+
+
 class StepTreeView(QTreeView):
     """The step tree: drag to reorder (moves go through the model as document edits)."""
 
@@ -206,6 +266,7 @@ class StepTreeView(QTreeView):
         self.setIndentation(16)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setItemDelegateForColumn(0, _StepDelegate(self))
         self.setItemDelegateForColumn(1, _ProbabilityDelegate(self))
 
 
@@ -290,6 +351,8 @@ class PolicyEditor(QWidget):
         self.modality_locked = False
         self._drafts: dict[str, _Draft] = {}
         self._form_key: Any = None
+        #: the dataset's class labels, offered by the conditions editor
+        self.classes: list[str] = []
         self._applying = False
         self._shut_down = False
         self.undo_group = QUndoGroup(self)
@@ -477,6 +540,7 @@ class PolicyEditor(QWidget):
         self.forms_layout.addStretch(1)
         self.step_form: ParamForm | None = None
         self.param_form: ParamForm | None = None
+        self.conditions_form: ConditionsEditor | None = None
         self._form_widgets: list[QWidget] = []
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -498,7 +562,7 @@ class PolicyEditor(QWidget):
         settings_panel.setMinimumWidth(230)
         self.preview.setMinimumWidth(260)
         self.splitter.setStretchFactor(3, 1)
-        self.splitter.setSizes([165, 215, 290, 610])
+        self.splitter.setSizes([160, 270, 300, 550])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -595,6 +659,12 @@ class PolicyEditor(QWidget):
         if previous and previous != modality:
             self.set_modality(previous, locked=self.modality_locked)
         return True
+
+    def set_classes(self, classes: list[str]) -> None:
+        """The open dataset's class labels, offered when editing a step's label condition."""
+        self.classes = [str(c) for c in classes]
+        if self.conditions_form is not None:
+            self.conditions_form.set_classes(self.classes)
 
     def set_item(self, item: Item | None, path: str | None = None) -> None:
         """Preview the policy on *item* (an image at *path*, or a text item)."""
@@ -748,6 +818,8 @@ class PolicyEditor(QWidget):
                 self.step_form.set_values(step_values)
             if self.param_form is not None and not kind:
                 self.param_form.set_values(node.get("params") or {})
+            if self.conditions_form is not None:
+                self.conditions_form.set_when(node.get("when"))
             return
         self._clear_forms()
         self._form_key = key
@@ -788,6 +860,11 @@ class PolicyEditor(QWidget):
                 self.param_form.setObjectName("paramForm")
                 self.param_form.values_changed.connect(lambda values, p=path: self._on_param_form(p, values))
                 self._add_form("Parameters", self.param_form)
+        if random_step:
+            self.conditions_form = ConditionsEditor(self.modality, self.classes, node.get("when"))
+            self.conditions_form.setObjectName("conditionsForm")
+            self.conditions_form.when_changed.connect(lambda when, p=path: self._on_when(p, when))
+            self._add_form("Conditions", self.conditions_form)
 
     def _add_form(self, title: str, form: ParamForm) -> None:
         label = QLabel(title.upper())
@@ -804,6 +881,7 @@ class PolicyEditor(QWidget):
             widget.deleteLater()
         self._form_widgets = []
         self.step_form = self.param_form = None
+        self.conditions_form = None
         self._form_key = None
 
     def _on_step_form(self, path: pd.Path, values: dict[str, Any]) -> None:
@@ -815,6 +893,13 @@ class PolicyEditor(QWidget):
             return
         what = "probability" if list(changed) == ["p"] else "steps run"
         self.edit(f"Change {what}", pd.set_fields(self.document, path, **changed), [path], merge_key=("step", path, tuple(changed)))
+
+    def _on_when(self, path: pd.Path, when: dict[str, Any] | None) -> None:
+        node = self.step_model.node_of(path)
+        if node is None:
+            return
+        verb = "Edit conditions" if when else "Remove conditions"
+        self.edit(verb, pd.set_when(self.document, path, when), [path], merge_key=("when", path))
 
     def _on_param_form(self, path: pd.Path, values: dict[str, Any]) -> None:
         node = self.step_model.node_of(path)

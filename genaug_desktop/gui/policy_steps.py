@@ -34,6 +34,8 @@ PathRole = Qt.ItemDataRole.UserRole + 1
 KindRole = Qt.ItemDataRole.UserRole + 2  # "section", "op", "group"
 OpNameRole = Qt.ItemDataRole.UserRole + 3
 SearchRole = Qt.ItemDataRole.UserRole + 4
+#: a step's conditions in short (``label not in {6, 9}``), None without ``when``
+ConditionRole = Qt.ItemDataRole.UserRole + 5
 
 SECTION_TITLES = {"preprocess": "Pre-processing", "steps": "Random steps"}
 SECTION_HELP = {
@@ -242,6 +244,8 @@ class PolicyStepModel(QAbstractItemModel):
         name = item.get("op")
         if role == OpNameRole:
             return name
+        if role == ConditionRole:
+            return pd.when_summary(item, self.document.get("modality", "image")) if column == 0 else None
         problem = self.problem is not None and self.problem[0] == path
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
@@ -284,6 +288,9 @@ class PolicyStepModel(QAbstractItemModel):
                 lines.append(f"Not available here: {why}")
         if path[0] == "steps":
             lines.append(f"p = {format_p(float(item.get('p', 1.0)))}" + ("" if item.get("enabled", True) else " (disabled)"))
+            summary = pd.when_summary(item, self.document.get("modality", "image"))
+            if summary:
+                lines.append(f"Runs only when {summary}; otherwise the step is skipped (and the chain says so)")
         if self.problem is not None and self.problem[0] == path:
             lines.append(f"Problem: {self.problem[1]}")
         return "\n".join(lines)

@@ -216,15 +216,17 @@ def changed_spans(before: str, after: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _run_from(policy: Any, x: Any, seed: int, focus: int | None, prefix_key: Any) -> tuple[Any, list[dict[str, Any]], bool]:
-    """``policy.apply(x, seed, preprocessed=True)``, reusing the cached image before step *focus*.
+def _run_from(
+    policy: Any, x: Any, seed: int, focus: int | None, prefix_key: Any, label: str | None = None,
+) -> tuple[Any, list[dict[str, Any]], bool]:
+    """``policy.apply(x, seed, preprocessed=True, label=label)``, reusing the cached image before step *focus*.
 
     ``Policy.run_steps`` draws exactly as ``Policy.apply`` does, so the steps before *focus* do the
     same whatever happens at or after it. A test checks that the output equals ``Policy.apply``.
     """
     steps = policy.steps
     if focus is None or not 0 < focus < len(steps):
-        out, chain = policy.apply(x, seed, preprocessed=True)
+        out, chain = policy.apply(x, seed, preprocessed=True, label=label)
         return out, chain, False
     cached = _prefixes.get(prefix_key)
     hit = cached is not None
@@ -232,10 +234,10 @@ def _run_from(policy: Any, x: Any, seed: int, focus: int | None, prefix_key: Any
         x, chain_before = cached
         chain = list(chain_before)
     else:
-        x, chain = policy.run_steps(x, seed, 0, focus)
+        x, chain = policy.run_steps(x, seed, 0, focus, label=label)
         nbytes = getattr(x, "nbytes", 0) or len(x) * 4
         _prefixes.put(prefix_key, (x, list(chain)), nbytes)
-    x, chain = policy.run_steps(x, seed, focus, None, chain)
+    x, chain = policy.run_steps(x, seed, focus, None, chain, label=label)
     return x, chain, hit
 
 
@@ -292,8 +294,9 @@ def preview_job(request: PreviewRequest, cancel: CancelToken | None = None) -> J
         seed = derive_seed(request.seed, source.seed_key, k)
         tile = PreviewTile(k, seed)
         try:
-            prefix_key = (prep_key, seed, prefix_json, len(policy.steps))
-            out, chain, hit = _run_from(policy, x, seed, focus, prefix_key)
+            # the label is in the key: steps before the focus may have conditions on it
+            prefix_key = (prep_key, source.label, seed, prefix_json, len(policy.steps))
+            out, chain, hit = _run_from(policy, x, seed, focus, prefix_key, source.label)
             hits += hit
             tile.chain = chain
             if source.modality == "image":
@@ -327,11 +330,16 @@ def _short(value: Any) -> str:
 
 
 def describe_chain(chain: list[dict[str, Any]]) -> str:
-    """One line per applied op with its drawn values: ``rotate(angle=-7.31)``."""
-    if not chain:
-        return "No op fired for this seed: the variant equals the source."
+    """One line per applied op with its drawn values: ``rotate(angle=-7.31)``; a step skipped by
+    its condition: ``hflip skipped (when: label '6' is in {6, 9})``."""
+    if not any("skipped" not in link for link in chain):
+        head = "No op fired for this seed: the variant equals the source."
+        return "\n".join([head, *(f"{link.get('op')} skipped ({link['skipped']})" for link in chain)])
     lines = []
     for link in chain:
+        if "skipped" in link:
+            lines.append(f"{link.get('op')} skipped ({link['skipped']})")
+            continue
         drawn = link.get("params") or {}
         inner = ", ".join(f"{k}={_short(v)}" for k, v in drawn.items() if k != "seed")
         lines.append(f"{link['op']}({inner})" if inner else link["op"])
@@ -339,5 +347,7 @@ def describe_chain(chain: list[dict[str, Any]]) -> str:
 
 
 def iter_ops(chain: list[dict[str, Any]]) -> Iterator[str]:
+    """The ops that ran (steps skipped by their condition are left out)."""
     for link in chain:
-        yield str(link.get("op"))
+        if "skipped" not in link:
+            yield str(link.get("op"))

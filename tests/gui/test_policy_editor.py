@@ -45,6 +45,15 @@ def editor(qtbot) -> PolicyEditor:
 
 
 @pytest.fixture
+def text_editor(qtbot) -> PolicyEditor:
+    ed = PolicyEditor("text")
+    qtbot.addWidget(ed)
+    ed.show()
+    ed.new_policy()
+    return ed
+
+
+@pytest.fixture
 def picture(tmp_path: Path) -> Path:
     return write_png(tmp_path / "pic.png", (40, 120, 200), size=(96, 80))
 
@@ -449,11 +458,8 @@ def test_two_edits_in_a_row_show_only_the_newest_and_abort_the_older(editor: Pol
     assert len(calls) == 2  # the two quick edits were debounced into one render
 
 
-def test_preview_of_a_text_item_highlights_changes(qtbot) -> None:
-    ed = PolicyEditor("text")
-    qtbot.addWidget(ed)
-    ed.show()
-    ed.new_policy()
+def test_preview_of_a_text_item_highlights_changes(text_editor: PolicyEditor, qtbot) -> None:
+    ed = text_editor
     ed.add_op("random_char_swap")
     ed.select_path(("steps", 0))
     ed.param_form.field("aug_word_p").spin.setValue(0.5)  # type: ignore[union-attr]
@@ -511,3 +517,196 @@ def test_step_shortcuts_work_in_the_step_tree_only(editor: PolicyEditor, qtbot) 
     assert [s["op"] for s in editor.document["steps"]] == ["hflip", "hflip", "vflip"]
     qtbot.keyClick(editor.steps_view, Qt.Key.Key_Delete)
     assert [s["op"] for s in editor.document["steps"]] == ["hflip", "vflip"]
+
+
+# ---- conditional steps ("when") -----------------------------------------------------------------------
+def _conditions(editor: PolicyEditor):
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()  # a widget added to a shown layout is shown from the event loop
+    form = editor.conditions_form
+    assert form is not None and form.isVisible()
+    return form
+
+
+def test_conditions_added_in_the_editor_show_save_reload_and_undo(editor: PolicyEditor, tmp_path: Path, qtbot) -> None:
+    from genaug_desktop.gui.policy_steps import ConditionRole
+
+    editor.add_op("hflip")
+    editor.add_op("rotate")
+    editor.select_path(("steps", 0))
+    form = _conditions(editor)
+    assert form.summary_label.text() == "Runs for every item."
+    form.mode_combo.setCurrentIndex(2)  # "All labels except"
+    assert "when" not in editor.document["steps"][0]  # no labels yet: nothing to save
+    form.labels_edit.setFocus()
+    qtbot.keyClicks(form.labels_edit, "6, 9, 6")
+    qtbot.keyClick(form.labels_edit, Qt.Key.Key_Return)
+    assert editor.document["steps"][0]["when"] == {"label": {"not_in": ["6", "9"]}}
+    assert form.summary_label.text() == "Runs only when label not in {6, 9}"
+    low, high = form.bound_boxes["width"]
+    low.setValue(16)
+    assert editor.document["steps"][0]["when"] == {"label": {"not_in": ["6", "9"]}, "width": {"min": 16}}
+    index = editor.step_model.index_of(("steps", 0))
+    assert index.data(ConditionRole) == "label not in {6, 9} · width ≥ 16"
+    assert "Runs only when label not in {6, 9}" in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert editor.step_model.index_of(("steps", 1)).data(ConditionRole) is None
+    # undo: both condition edits merged into one step (like a slider drag), then redo
+    editor.undo_stack.undo()
+    assert "when" not in editor.document["steps"][0] and form.labels_edit.text() == ""
+    editor.undo_stack.redo()
+    assert editor.document["steps"][0]["when"]["width"] == {"min": 16}
+    # save, start over, open: the condition is back in the tree and in the form
+    path = tmp_path / "conditional.json"
+    assert editor.save_to(str(path))
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["schema_version"] == 2 and saved["steps"][0]["when"] == {"label": {"not_in": ["6", "9"]}, "width": {"min": 16}}
+    editor.new_policy()
+    assert editor.document["steps"] == []
+    assert editor.open_file(str(path))
+    assert editor.step_model.index_of(("steps", 0)).data(ConditionRole) == "label not in {6, 9} · width ≥ 16"
+    editor.select_path(("steps", 0))
+    form = _conditions(editor)
+    assert form.mode_combo.currentIndex() == 2 and form.labels_edit.text() == "6, 9"
+    assert form.bound_boxes["width"][0].value() == 16 and form.bound_boxes["width"][1].value() == -1
+    # removing every condition removes "when"
+    form.mode_combo.setCurrentIndex(0)
+    form.bound_boxes["width"][0].setValue(-1)
+    assert "when" not in editor.document["steps"][0]
+    assert editor.step_model.index_of(("steps", 0)).data(ConditionRole) is None
+
+
+def test_label_set_is_picked_from_the_datasets_classes(editor: PolicyEditor) -> None:
+    editor.set_classes(["cat", "dog", "bird"])
+    editor.add_op("invert")
+    form = _conditions(editor)
+    form.classes_menu.aboutToShow.emit()
+    actions = {a.text(): a for a in form.classes_menu.actions()}
+    assert list(actions) == ["cat", "dog", "bird"]
+    actions["dog"].trigger()
+    assert editor.document["steps"][0]["when"] == {"label": {"in": ["dog"]}}
+    assert form.mode_combo.currentText() == "Only these labels"
+    form.classes_menu.aboutToShow.emit()
+    {a.text(): a for a in form.classes_menu.actions()}["cat"].trigger()
+    assert editor.document["steps"][0]["when"] == {"label": {"in": ["dog", "cat"]}}
+    form.classes_menu.aboutToShow.emit()
+    checked = [a.text() for a in form.classes_menu.actions() if a.isChecked()]
+    assert checked == ["cat", "dog"]
+    for name in ("dog", "cat"):
+        form.classes_menu.aboutToShow.emit()
+        {a.text(): a for a in form.classes_menu.actions()}[name].trigger()
+    assert "when" not in editor.document["steps"][0] and form.mode_combo.currentIndex() == 0
+
+
+def test_a_bad_bound_shows_the_reason_and_changes_nothing(editor: PolicyEditor) -> None:
+    editor.add_op("hflip")
+    form = _conditions(editor)
+    low, high = form.bound_boxes["height"]
+    high.setValue(10)
+    before = json.dumps(editor.document)
+    low.setValue(20)
+    assert json.dumps(editor.document) == before
+    assert "height.min" in form.summary_label.text() and "above max" in form.summary_label.text()
+    high.setValue(30)
+    assert editor.document["steps"][0]["when"] == {"height": {"min": 20, "max": 30}}
+
+
+def test_text_policies_offer_length_conditions(text_editor: PolicyEditor) -> None:
+    text_editor.add_op("random_word_swap")
+    form = _conditions(text_editor)
+    assert set(form.bound_boxes) == {"chars", "words"}
+    form.bound_boxes["words"][0].setValue(5)
+    assert text_editor.document["steps"][0]["when"] == {"words": {"min": 5}}
+
+
+def test_groups_and_only_random_steps_have_conditions(editor: PolicyEditor) -> None:
+    editor.add_op("convert_mode")
+    editor.select_path(("preprocess", 0))
+    assert editor.conditions_form is None
+    editor.add_op("hflip")
+    editor.add_op("vflip")
+    editor.select_paths([("steps", 0), ("steps", 1)])
+    editor.group_one_of_action.trigger()
+    editor.select_path(("steps", 0))
+    _conditions(editor).mode_combo.setCurrentIndex(1)
+    _conditions(editor).labels_edit.setText("a")
+    _conditions(editor).labels_edit.editingFinished.emit()
+    assert editor.document["steps"][0]["when"] == {"label": {"in": ["a"]}} and "one_of" in editor.document["steps"][0]
+
+
+def test_the_badge_is_painted_on_the_step_row(editor: PolicyEditor, qtbot) -> None:
+    from genaug_desktop.gui.policy_editor import _StepDelegate
+
+    editor.add_op("hflip")
+    editor.add_op("vflip")
+    editor.edit("cond", pd.set_when(editor.document, ("steps", 0), {"label": {"not_in": ["6", "9"]}}))
+    editor.select_paths([])
+    qtbot.wait(10)
+    view = editor.steps_view
+    image = view.viewport().grab().toImage()
+    badge = _StepDelegate.BADGE_BG.rgb()
+
+    def badge_pixels(path: pd.Path) -> int:
+        rect = view.visualRect(editor.step_model.index_of(path))
+        return sum(1 for x in range(rect.left(), rect.right()) if image.pixel(x, rect.center().y()) == badge)
+
+    assert badge_pixels(("steps", 0)) > 10
+    assert badge_pixels(("steps", 1)) == 0
+
+
+def test_preview_uses_the_items_label_for_conditions(editor: PolicyEditor, picture: Path, qtbot) -> None:
+    editor.add_op("invert")
+    editor.edit("cond", pd.set_when(editor.document, ("steps", 0), {"label": {"in": ["dog"]}}))
+    editor.set_item(image_item(picture), str(picture))  # a cat
+    wait_preview(qtbot, editor)
+    variants = editor.preview.last_result.variants
+    assert variants and all(v.chain == [{"op": "invert", "skipped": "when: label 'cat' is not in {dog}"}] for v in variants)
+    assert "invert skipped (when: label 'cat' is not in {dog})" in editor.preview.view.tile_model.tiles[1].tooltip
+    editor.edit("cond", pd.set_when(editor.document, ("steps", 0), {"label": {"in": ["dog", "cat"]}}))
+    qtbot.waitUntil(lambda: editor.preview.last_result.request.policy["steps"][0]["when"]["label"]["in"] == ["dog", "cat"]
+                    and editor.is_settled(), timeout=15000)
+    assert all(v.chain[0]["op"] == "invert" and "skipped" not in v.chain[0] for v in editor.preview.last_result.variants)
+
+
+def test_cached_prefix_respects_the_label(picture: Path) -> None:
+    """The image before the edited step depends on the label when an earlier step has a condition."""
+    clear_caches()
+    policy = pd.canonical({"schema_version": 2, "modality": "image", "steps": [
+        {"op": "invert", "when": {"label": {"in": ["dog"]}}}, {"op": "rotate"}]})
+    for label in ("dog", "cat", "dog"):
+        source = PreviewSource("pic", "image", path=str(picture), sha256="f" * 64, label=label)
+        result = run_preview(PreviewRequest(source, policy, seed=1, count=2, focus=1))
+        expected = Policy.from_json(policy).apply(_decoded_picture(picture), result.variants[0].seed,
+                                                  preprocessed=True, label=label)[1]
+        assert result.variants[0].chain == expected
+
+
+def _decoded_picture(picture: Path) -> np.ndarray:
+    from genaug_desktop.core.policy import load_image_array
+
+    return load_image_array(str(picture))
+
+
+def test_describe_chain_lists_skipped_steps() -> None:
+    assert describe_chain([{"op": "hflip", "skipped": "when: label '6' is in {6, 9}"}]) == (
+        "No op fired for this seed: the variant equals the source.\nhflip skipped (when: label '6' is in {6, 9})")
+    text = describe_chain([{"op": "one_of", "skipped": "when: width 8 < 16"}, {"op": "rotate", "params": {"angle": 3.0}}])
+    assert text == "one_of skipped (when: width 8 < 16)\nrotate(angle=3)"
+
+
+def test_new_documents_are_schema_2() -> None:
+    assert pd.empty_document("image")["schema_version"] == 2
+
+
+def test_the_window_gives_the_editor_the_datasets_classes(qtbot, make_window, image_folder: Path) -> None:
+    from gui_helpers import wait_loaded
+
+    window = make_window()
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    editor = window.augmentation.editor
+    assert editor.classes == ["cat", "dog"]
+    editor.add_op("hflip")
+    form = _conditions(editor)
+    form.classes_menu.aboutToShow.emit()
+    assert [a.text() for a in form.classes_menu.actions()] == ["cat", "dog"]
