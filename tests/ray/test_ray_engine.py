@@ -14,6 +14,7 @@ import pytest
 from genaug_desktop.core.augment import augment_job
 from genaug_desktop.core.engine import Engine, EngineError, EngineUnavailable
 from genaug_desktop.core.engine.ray_data import ordered_map
+from genaug_desktop.core.export import ExportOptions, export_job, verify_export
 from genaug_desktop.core.jobs import CancelToken, Cancelled, run_job
 from genaug_desktop.core.policy import Policy, encode_png
 from genaug_desktop.core.rules import approve_rules, filter_job, list_rules, propose_rules, save_proposals
@@ -185,3 +186,44 @@ def test_ray_missing_is_one_clear_error(monkeypatch, image_project):
     monkeypatch.setattr(engine, "ray_installed", lambda: False)
     with pytest.raises(EngineUnavailable, match=r'pip install "genaug-desktop\[ray\]"'):
         run_job(augment_job(image_project, image_policy(), engine="ray"))
+
+
+EXPORTS = [
+    {"format": "imagefolder", "include_originals": True, "splits": {"train": 0.75, "val": 0.25}, "image_format": "webp"},
+    {"format": "webdataset", "include_originals": True, "shard_samples": 16},
+    {"format": "npz", "size": (16, 16), "normalize": "mean/std", "splits": {"train": 0.5, "val": 0.5}},
+]
+
+
+@pytest.mark.parametrize("options", EXPORTS, ids=[o["format"] for o in EXPORTS])
+def test_export_on_ray_writes_the_same_files_as_local(ray_session, image_project, tmp_path, options):
+    # One project exported by both engines (two projects would differ in the decision times).
+    project = image_project
+    run_job(augment_job(project, image_policy(), per_item=2, seed=5, workers=1))
+    project.decide([r[0] for r in candidate_rows(project)], "accepted")
+    a = run_job(export_job(project, ExportOptions(**options), str(tmp_path / "a")))
+    progress = []
+    b = run_job(export_job(project, ExportOptions(**options), str(tmp_path / "b"), engine="ray"), progress.append)
+    assert a.samples == b.samples >= 40 and a.files == b.files
+    ma = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    mb = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert ma["files"] == mb["files"]  # every file's SHA-256 and size
+    assert ma["normalization"] == mb["normalization"] and ma["counts"] == mb["counts"]
+    assert verify_export(str(tmp_path / "b")).ok
+    assert "Starting Ray" in [p.message for p in progress]
+
+
+def test_cancelled_ray_export_leaves_nothing(ray_session, image_project, tmp_path):
+    import genaug_desktop.core.export.job as export_module
+
+    cancel = CancelToken()
+    job = export_job(image_project, ExportOptions(format="imagefolder", include_originals=True, image_format="png",
+                                                  statuses=()), str(tmp_path / "out"), cancel=cancel, engine="ray")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(export_module, "RAY_CHUNK", 2)
+        with pytest.raises(Cancelled):
+            for p in job:
+                if p.done > 2:
+                    cancel.cancel()
+    assert not (tmp_path / "out").exists()
+    assert [f for f in os.listdir(tmp_path) if f != "shapes" and not f.endswith(".genaug")] == []
