@@ -154,12 +154,13 @@ def _seeded(seed: int) -> random.Random:
     Re-seeding beats making a new generator, and calling the C ``seed`` directly skips
     ``random.Random.seed``'s Python-level type dispatch (about 2 µs, a few % of a typo op).
     """
-    spare = _local.__dict__.get("spare")
-    if spare is None:
+    try:
+        rng, reseed = _local.spare
+    except AttributeError:
         rng = random.Random()
-        spare = _local.spare = (rng, super(random.Random, rng).seed)
-    spare[1](seed)
-    return spare[0]
+        rng, reseed = _local.spare = (rng, super(random.Random, rng).seed)
+    reseed(seed)
+    return rng
 
 
 def _draw_seed(rng: np.random.Generator) -> int:
