@@ -133,10 +133,14 @@ def _codec_lines(fh: BinaryIO, encoding: str, max_chars: int, keep_ends: bool) -
                 yield number, Problem("", f"line is longer than the limit of {max_chars:,} characters", number)
                 continue
             yield number, (line if keep_ends else text)
-    except UnicodeDecodeError as exc:
-        yield number + 1, Problem("", f"not valid {encoding} text ({exc.reason}); the rest of the file was skipped", number + 1)
+    except UnicodeError as exc:  # UnicodeDecodeError, or e.g. "UTF-16 stream does not start with BOM"
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        yield number + 1, Problem("", f"not valid {encoding} text ({reason}); the rest of the file was skipped", number + 1)
     finally:
-        stream.detach()
+        # Hand the binary file back unclosed. When a reader stops early (e.g. no text column)
+        # the file may be closed before this generator is collected: nothing to hand back then.
+        if not fh.closed:
+            stream.detach()
 
 
 def _lines(fh: BinaryIO, options: ScanOptions, keep_ends: bool = False) -> Iterator[tuple[int, str | Problem]]:
