@@ -1,9 +1,10 @@
 """The main window's augmentation parts, composed in one place so the window stays thin.
 
 :class:`AugmentationWorkspace` adds to a window's workspace: the grid area as tabs (the items
-grid; the curation workspace adds the Review tab, where the candidates are), the policy editor in a bottom dock (View > Policy Editor,
-Ctrl+3), the Policy menu (new/open/save, presets, Augment…) and the Augment… flow, whose progress,
-ETA and Cancel use the window's status bar and whose messages use its message bar.
+grid; the curation workspace adds the Review tab, where the candidates are), the policy editor
+in a bottom dock (View > Policy Editor, Ctrl+3), the Policy menu (new/open/save, presets,
+Augment…) and the Augment… flow, whose progress, ETA and Cancel use the window's status bar and
+whose messages use its message bar.
 
 The editor needs the op registry (numpy and every op module: a few hundred milliseconds). That
 import runs in a background job when the workspace is built, and the editor is made once it is

@@ -1,5 +1,6 @@
 """Batch augmentation from the window: the docked editor, the Augment… dialog, project creation for a
-plain dataset, a real augment_job through the worker with progress and cancel, the candidates tab."""
+plain dataset, a real augment_job through the worker with progress and cancel, the new candidates in the
+Review tab."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def answer_dialog(monkeypatch: pytest.MonkeyPatch, **choices: Any) -> list[int]:
 
 def wait_augmented(qtbot, window, timeout: int = 60000) -> None:
     controller = window.augmentation.controller
-    qtbot.waitUntil(lambda: not controller.is_busy and window.augmentation.candidates.is_settled()
+    qtbot.waitUntil(lambda: not controller.is_busy and window.curation.review.is_settled()
                     and any(m.startswith("Augmentation") for _l, m in window.message_bar.history), timeout=timeout)
 
 
@@ -55,7 +56,11 @@ def test_editor_is_docked_and_previews_the_grid_selection(qtbot, make_window, im
     window.open_path(str(image_folder))
     wait_loaded(qtbot, window)
     aug = window.augmentation
-    assert aug is not None and aug.dock.isVisible() and aug.dock.widget() is aug.editor
+    assert aug is not None and aug.dock.isVisible()
+    # The editor is made once the op registry is imported in the background (reading aug.editor
+    # before that would make it on the spot, after the dock's widget was read).
+    qtbot.waitUntil(lambda: aug.has_editor, timeout=20000)
+    assert aug.dock.widget() is aug.editor
     assert aug.editor.modality == "image" and aug.editor.document["steps"]  # starts from the light preset
     window.grid.select_key("dog/dog_01.png")
     qtbot.waitUntil(lambda: aug.editor.preview.last_result is not None
@@ -79,7 +84,9 @@ def test_augment_on_a_project_makes_candidates_that_appear(qtbot, make_window, i
     window.open_path(str(project_dir))
     wait_loaded(qtbot, window)
     aug = window.augmentation
-    assert aug.candidates.project is not None
+    review = window.curation.review
+    assert review.project is not None
+    assert [aug.grid_tabs.tabText(i) for i in range(aug.grid_tabs.count())] == ["Items", "Review"]
     busy: list[bool] = []
     aug.controller.busy_changed.connect(busy.append)
     progress: list[Any] = []
@@ -93,17 +100,19 @@ def test_augment_on_a_project_makes_candidates_that_appear(qtbot, make_window, i
     assert progress and "of 22" in progress[-1].message  # the job's message, with its rate and ETA
     level, text = window.message_bar.history[-1]
     assert level == "warning" and "20 candidates made" in text and "1 items failed" in text
-    qtbot.waitUntil(lambda: aug.candidates.model.rowCount() == 20, timeout=10000)
-    assert aug.grid_tabs.currentWidget() is aug.candidates
-    assert aug.grid_tabs.tabText(1) == "Candidates (20)"
-    first = aug.candidates.model.candidate(0)
+    qtbot.waitUntil(lambda: review.model.rowCount() == 20, timeout=10000)
+    # What was made shows where it is reviewed: one list of candidates, not two that disagree.
+    assert aug.grid_tabs.currentWidget() is review
+    assert aug.grid_tabs.tabText(1) == "Review (20 pending)"
+    first = review.model.review_row(0)
     assert first.status == "pending" and first.blob is not None
     assert Path(window.session.project.blob_file(first.blob)).is_file()
-    tooltip = aug.candidates.model.index(0).data(3)
-    assert f"#{first.id}" in tooltip and "variant" in tooltip
+    tooltip = review.model.index(0).data(3)
+    assert f"#{first.id}" in tooltip and "augmentation" in tooltip
     with Project.open(str(project_dir)) as project:
         assert len(project.candidates(status="pending")) == 20
-        assert project.policy_json(first.provenance["policy_sha256"]) is not None
+        stored = next(c for c in project.candidates() if c.id == first.id)
+        assert project.policy_json(stored.provenance["policy_sha256"]) is not None
 
 
 def test_selected_items_only_and_class_balance(qtbot, make_window, image_folder: Path, tmp_path: Path, monkeypatch) -> None:
