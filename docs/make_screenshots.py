@@ -1,6 +1,6 @@
 """Re-make the user guide's screenshots (docs/images/*.png) with the app itself.
 
-    QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py [--out docs/images]
+    QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py [--out docs/images] [--theme light|dark]
 
 Drives the real MainWindow: opens the bundled sample images, then a project made in a temporary
 folder (init_project_job + augment_job with the "image_light" preset), and grabs the window at each
@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "images"), help="folder for the PNGs")
+    parser.add_argument("--theme", choices=("light", "dark"), default="light",
+                        help="the theme to show (dark: to check every panel stays readable)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -46,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(["genaug-desktop"])
     app.setApplicationName("genaug-desktop")
+    from genaug_desktop.gui.theme import ThemeController
+
+    theme = ThemeController(args.theme, app)  # noqa: F841  (kept alive for the whole run)
 
     def pump(seconds: float = 0.3) -> None:
         end = time.monotonic() + seconds

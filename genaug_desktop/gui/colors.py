@@ -16,7 +16,24 @@ BROKEN_FILL = QColor("#fdecea")
 BROKEN_BORDER = QColor("#e0645c")
 BROKEN_TEXT = QColor("#9b1c1c")
 MUTED_TEXT = QColor("#6b7280")
-GRID_BACKGROUND = "#f4f5f7"
+# A style-sheet colour: the palette's, so that the grids follow a light or dark theme live.
+GRID_BACKGROUND = "palette(alternate-base)"
+
+# The light values above, and their dark counterparts; use_dark() switches the QColor objects in
+# place, so every delegate that imported them paints in the theme's colours from the next paint.
+_LIGHT = {name: QColor(value) for name, value in (
+    ("CARD_BORDER", CARD_BORDER), ("CARD_FILL", CARD_FILL), ("PLACEHOLDER_FILL", PLACEHOLDER_FILL),
+    ("PLACEHOLDER_GLYPH", PLACEHOLDER_GLYPH), ("BROKEN_FILL", BROKEN_FILL), ("BROKEN_BORDER", BROKEN_BORDER),
+    ("BROKEN_TEXT", BROKEN_TEXT), ("MUTED_TEXT", MUTED_TEXT))}
+_DARK = {"CARD_BORDER": "#44474e", "CARD_FILL": "#2f3136", "PLACEHOLDER_FILL": "#3a3d43",
+         "PLACEHOLDER_GLYPH": "#5c6069", "BROKEN_FILL": "#4a2524", "BROKEN_BORDER": "#e0645c",
+         "BROKEN_TEXT": "#ffb4ab", "MUTED_TEXT": "#a3a9b3"}
+
+
+def use_dark(dark: bool) -> None:
+    """Switch the shared colours to their dark (or back to their light) values, in place."""
+    for name, light in _LIGHT.items():
+        globals()[name].setRgba((QColor(_DARK[name]) if dark else light).rgba())
 
 
 @lru_cache(maxsize=512)

@@ -9,7 +9,7 @@ import html
 import os
 import sys
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,15 +26,34 @@ from PySide6.QtWidgets import (
 from genaug_desktop.gui import roles
 from genaug_desktop.gui.resources import app_icon_path
 
-_BUTTON_STYLE = """
-QPushButton {
-    text-align: left; padding: 9px 14px; border: 1px solid #d7dbe1; border-radius: 6px;
-    background: white; color: #1f2937;
+# The page's colours, light and dark; the page restyles itself when the palette changes.
+_INKS = {
+    "light": {"page": "#f4f5f7", "card": "#fbfbfc", "card_border": "#e3e6ea", "button": "white",
+              "border": "#d7dbe1", "ink": "#1f2937", "hover": "#eef4ff", "hover_border": "#9bb8f0",
+              "pressed": "#dde9ff", "muted": "#6b7280", "gone": "#9ca3af", "list": "white"},
+    "dark": {"page": "#2b2d31", "card": "#313338", "card_border": "#44474e", "button": "#383b41",
+             "border": "#4a4d54", "ink": "#e4e6ea", "hover": "#34405a", "hover_border": "#5b7fc7",
+             "pressed": "#2c3850", "muted": "#a3a9b3", "gone": "#7c818a", "list": "#26282c"},
 }
-QPushButton:hover { background: #eef4ff; border-color: #9bb8f0; }
-QPushButton:pressed { background: #dde9ff; }
-QPushButton#primary { background: #2563eb; color: white; border-color: #1d4ed8; font-weight: bold; }
-QPushButton#primary:hover { background: #1d4ed8; }
+
+
+def _page_style(ink: dict[str, str]) -> str:
+    return f"""
+#welcome {{ background: {ink['page']}; }}
+#welcomeCard {{ background: {ink['card']}; border: 1px solid {ink['card_border']}; border-radius: 10px; }}
+#welcomeCard QLabel {{ color: {ink['ink']}; }}
+#welcomeCard QLabel[muted="true"] {{ color: {ink['muted']}; }}
+QPushButton {{
+    text-align: left; padding: 9px 14px; border: 1px solid {ink['border']}; border-radius: 6px;
+    background: {ink['button']}; color: {ink['ink']};
+}}
+QPushButton:hover {{ background: {ink['hover']}; border-color: {ink['hover_border']}; }}
+QPushButton:pressed {{ background: {ink['pressed']}; }}
+QPushButton#primary {{ background: #2563eb; color: white; border-color: #1d4ed8; font-weight: bold; }}
+QPushButton#primary:hover {{ background: #1d4ed8; }}
+#recent {{ background: {ink['list']}; border: 1px solid {ink['border']}; border-radius: 6px; padding: 4px; }}
+#recent::item {{ padding: 2px; border-radius: 4px; }}
+#recent::item:hover {{ background: {ink['hover']}; }}
 """
 
 
@@ -54,7 +73,8 @@ class WelcomePage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcome")
-        self.setStyleSheet("#welcome { background: #f4f5f7; }" + _BUTTON_STYLE)
+        self._ink = _INKS["light"]
+        self._restyling = False
 
         logo = QLabel()
         icon = app_icon_path(128) or app_icon_path(256)
@@ -69,7 +89,7 @@ class WelcomePage(QWidget):
             "Curate augmented and synthetic datasets of images and text.\n"
             "Open a dataset to browse it; every file that cannot be used is listed with the reason."
         )
-        subtitle.setStyleSheet("color: #4b5563;")
+        subtitle.setProperty("muted", True)
         head_text = QVBoxLayout()
         head_text.setSpacing(4)
         head_text.addWidget(title)
@@ -114,15 +134,10 @@ class WelcomePage(QWidget):
 
         self.recent_list = QListWidget()
         self.recent_list.setObjectName("recent")
-        self.recent_list.setStyleSheet(
-            "#recent { background: white; border: 1px solid #d7dbe1; border-radius: 6px; padding: 4px; }"
-            "#recent::item { padding: 2px; border-radius: 4px; }"
-            "#recent::item:hover { background: #eef4ff; }"
-        )
         # Activation only (double-click or Enter): connecting clicks too would open an item twice.
         self.recent_list.itemActivated.connect(self._on_recent_activated)
         self.recent_empty = QLabel("Nothing opened yet. Datasets and projects you open appear here.")
-        self.recent_empty.setStyleSheet("color: #6b7280;")
+        self.recent_empty.setProperty("muted", True)
         self.recent_empty.setWordWrap(True)
         recent = QVBoxLayout()
         recent.setSpacing(8)
@@ -137,7 +152,6 @@ class WelcomePage(QWidget):
 
         card = QFrame()
         card.setObjectName("welcomeCard")
-        card.setStyleSheet("#welcomeCard { background: #fbfbfc; border: 1px solid #e3e6ea; border-radius: 10px; }")
         card.setMaximumWidth(980)
         card.setMaximumHeight(620)
         inner = QVBoxLayout(card)
@@ -155,7 +169,27 @@ class WelcomePage(QWidget):
         outer.addStretch(1)
         outer.addLayout(row, 10)
         outer.addStretch(1)
-        self.set_recent([])
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Colours for the palette of the moment (light or dark theme), and the recent list again."""
+        from genaug_desktop.gui.theme import is_dark
+
+        self._restyling = True  # setStyleSheet sends a palette change of its own
+        try:
+            self._ink = _INKS["dark" if is_dark() else "light"]
+            self.setStyleSheet(_page_style(self._ink))
+            self.set_recent(self.recent_paths())
+        finally:
+            self._restyling = False
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and not self._restyling:
+            from genaug_desktop.gui.theme import is_dark
+
+            if (self._ink is _INKS["dark"]) != is_dark():
+                self.restyle()
+        super().changeEvent(event)
 
     def set_recent(self, paths: list[str]) -> None:
         """Show *paths* (newest first): the name in bold, the folder below; gone ones greyed out."""
@@ -166,10 +200,10 @@ class WelcomePage(QWidget):
             name = html.escape(os.path.basename(trimmed) or path)
             folder = html.escape(os.path.dirname(trimmed))
             note = "" if exists else " · no longer exists"
-            ink = "#1f2937" if exists else "#9ca3af"
+            ink = self._ink["ink"] if exists else self._ink["gone"]
             label = QLabel(
                 f"<div style='color:{ink}'><b>{name}</b></div>"
-                f"<div style='color:#6b7280'>{folder}{note}</div>"
+                f"<div style='color:{self._ink['muted']}'>{folder}{note}</div>"
             )
             label.setContentsMargins(6, 4, 6, 4)
             item = QListWidgetItem()
@@ -196,7 +230,7 @@ def _heading(text: str) -> QLabel:
     font.setBold(True)
     font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 108)
     label.setFont(font)
-    label.setStyleSheet("color: #6b7280;")
+    label.setProperty("muted", True)
     return label
 
 

@@ -1,0 +1,73 @@
+"""Light and dark: following the system scheme, forcing one, and the custom-painted colours."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+from genaug_desktop.gui import colors, theme
+from genaug_desktop.gui.theme import ThemeController, dark_palette, effective_theme, is_dark
+from theme_helpers import light_afterwards  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("light_afterwards")
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours."""
+    def lum(c: QColor) -> float:
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_dark_palette_is_dark_and_readable() -> None:
+    palette = dark_palette()
+    assert is_dark(palette)
+    role = QPalette.ColorRole
+    for fg, bg in ((role.WindowText, role.Window), (role.Text, role.Base), (role.ButtonText, role.Button),
+                   (role.HighlightedText, role.Highlight), (role.ToolTipText, role.ToolTipBase)):
+        assert _contrast(palette.color(fg), palette.color(bg)) >= 4.5, (fg, bg)
+    disabled = palette.color(QPalette.ColorGroup.Disabled, role.Text)
+    assert 2.0 <= _contrast(disabled, palette.color(role.Base)) < _contrast(palette.color(role.Text), palette.color(role.Base))
+
+
+def test_forced_dark_then_light(qapp) -> None:
+    controller = ThemeController("system")
+    assert controller.theme == "light" and not is_dark()  # the offscreen desktop says nothing: light
+    changes: list[str] = []
+    controller.theme_changed.connect(changes.append)
+    controller.set_preference("dark")
+    assert controller.theme == "dark" and is_dark()
+    assert qapp.style().name().lower() == "fusion"
+    # The shared colours of the delegates switched with it, in place.
+    assert colors.CARD_FILL.lightness() < 80 and colors.MUTED_TEXT.lightness() > 120
+    assert _contrast(qapp.palette().color(QPalette.ColorRole.Text), colors.CARD_FILL) >= 4.5
+    controller.set_preference("light")
+    assert controller.theme == "light" and not is_dark()
+    assert colors.CARD_FILL == QColor("#ffffff")
+    assert changes == ["dark", "light"]
+
+
+def test_system_preference_follows_the_desktop(qapp, monkeypatch: pytest.MonkeyPatch) -> None:
+    controller = ThemeController("system")
+    scheme = {"now": "light"}
+    monkeypatch.setattr(theme, "system_scheme", lambda: scheme["now"])
+    hints = QGuiApplication.styleHints()
+    scheme["now"] = "dark"
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert controller.theme == "dark" and is_dark()
+    scheme["now"] = "light"
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert controller.theme == "light"
+    # A forced choice ignores the desktop.
+    controller.set_preference("dark")
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert controller.theme == "dark"
+
+
+def test_unknown_theme_is_refused() -> None:
+    with pytest.raises(ValueError, match="theme must be one of system, light, dark, not 'sepia'"):
+        effective_theme("sepia")
