@@ -1,4 +1,5 @@
-"""Small charts painted with QPainter: horizontal bars, paired bars and a histogram with thresholds.
+"""Small charts painted with QPainter: horizontal bars, paired bars, a histogram with thresholds,
+vertical bars with error bars and signed per-category changes (the evaluation panel).
 
 Why not a charting library: the statistics panel needs three simple kinds of chart, drawn in the
 app's own colours and fonts. Qt Charts is not part of PySide6-Essentials (it comes with the much
@@ -14,7 +15,7 @@ and keeps the rectangles it drew so a tooltip can name the bar under the mouse.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
@@ -66,6 +67,33 @@ def nice_step(span: float, ticks: int = 5) -> float:
         if raw <= m * power:
             return m * power
     return 10 * power
+
+
+def _paint_legend(p: QPainter, area: QRectF, series: Sequence[Series], fm: QFontMetrics) -> QRectF:
+    """One line of colour swatches and names at the top of *area*; returns the area below it."""
+    x = area.left()
+    for s in series:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(s.color)
+        p.drawRoundedRect(QRectF(x, area.top() + 3, 10, 10), 2, 2)
+        p.setPen(INK)
+        p.drawText(QPointF(x + 14, area.top() + fm.ascent() + 1), s.name)
+        x += 14 + fm.horizontalAdvance(s.name) + 16
+    return area.adjusted(0, fm.height() + 8, 0, 0)
+
+
+def _paint_y_grid(p: QPainter, area: QRectF, plot: QRectF, fm: QFontMetrics, y_max: float, step: float,
+                  label_w: float, sy: Callable[[float], float], fmt: Callable[[float], str]) -> None:
+    """Horizontal grid lines every *step* from 0 to *y_max*, labelled on the left."""
+    v = 0.0
+    while v <= y_max + 1e-9:
+        y = sy(v)
+        p.setPen(QPen(GRID, 1))
+        p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+        p.setPen(MUTED)
+        p.drawText(QRectF(area.left(), y - fm.height() / 2, label_w - 6, fm.height()),
+                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, fmt(v))
+        v += step
 
 
 class _Chart(QWidget):
@@ -217,16 +245,7 @@ class PairedBarChart(_Chart):
         small = _small_font(self.font())
         fm = QFontMetrics(small)
         p.setFont(small)
-        # Legend on the first line.
-        x = area.left()
-        for s in self.series:
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(s.color)
-            p.drawRoundedRect(QRectF(x, area.top() + 3, 10, 10), 2, 2)
-            p.setPen(INK)
-            p.drawText(QPointF(x + 14, area.top() + fm.ascent() + 1), s.name)
-            x += 14 + fm.horizontalAdvance(s.name) + 16
-        area = area.adjusted(0, fm.height() + 8, 0, 0)
+        area = _paint_legend(p, area, self.series, fm)
         totals = [sum(v) or 1.0 for v in self.values]
         shares = [[v / t for v in vals] if self.as_share else list(vals) for vals, t in zip(self.values, totals)]
         n, k = len(self.categories), len(self.series)
@@ -333,17 +352,7 @@ class Histogram(_Chart):
         def sy(c: float) -> float:
             return plot.bottom() - c / y_max * plot.height()
 
-        # grid and y labels
-        p.setPen(QPen(GRID, 1))
-        c = 0.0
-        while c <= y_max + 1e-9:
-            y = sy(c)
-            p.setPen(QPen(GRID, 1))
-            p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
-            p.setPen(MUTED)
-            p.drawText(QRectF(area.left(), y - fm.height() / 2, y_label_w - 6, fm.height()),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, _fmt(c))
-            c += step_y
+        _paint_y_grid(p, area, plot, fm, y_max, step_y, y_label_w, sy, _fmt)
         # pass interval, shaded
         lo, hi = self.bounds
         if lo is not None or hi is not None:
@@ -392,3 +401,150 @@ class Histogram(_Chart):
             lx = max(plot.left(), min(lx, plot.right() - w))
             p.setPen(THRESHOLD)
             p.drawText(QRectF(lx, area.top(), w, fm.height()), Qt.AlignmentFlag.AlignLeft, label)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorBar:
+    """One vertical bar with a spread: *mean* ± *spread* (e.g. the standard deviation over seeds)."""
+
+    label: str
+    mean: float
+    spread: float
+    color: QColor
+    tooltip: str = ""
+
+
+class ErrorBarChart(_Chart):
+    """Vertical bars with error bars (mean ± spread), the label under each bar and the value above.
+
+    ``fmt`` writes a value (e.g. as a percentage); ``y_max`` fixes the top of the axis (e.g. 1.0
+    for a share), otherwise it fits the tallest whisker. The axis starts at zero, so bar heights
+    compare honestly."""
+
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.bars: list[ErrorBar] = []
+        self.fmt = _fmt
+        self.y_max: float | None = None
+        self.setMinimumHeight(190)
+
+    def set_bars(self, bars: Sequence[ErrorBar], fmt: Callable[[float], str] | None = None,
+                 y_max: float | None = None) -> None:
+        self.bars = list(bars)
+        self.fmt = fmt or _fmt
+        self.y_max = y_max
+        self.update()
+
+    def is_empty(self) -> bool:
+        return not self.bars
+
+    def _paint_plot(self, p: QPainter, area: QRectF) -> None:
+        small = _small_font(self.font())
+        fm = QFontMetrics(small)
+        p.setFont(small)
+        top_value = max(max(b.mean + max(b.spread, 0.0) for b in self.bars), 0.0)
+        step = nice_step(self.y_max if self.y_max else top_value or 1.0, 4)
+        y_max = self.y_max if self.y_max else math.ceil((top_value * 1.08 or 1.0) / step) * step
+        y_label_w = max(fm.horizontalAdvance(self.fmt(step * k)) for k in range(int(round(y_max / step)) + 1)) + 8
+        plot = QRectF(area.left() + y_label_w, area.top() + fm.height() + 4, area.width() - y_label_w - 4,
+                      area.height() - 2 * fm.height() - 10)
+        if plot.height() < 20 or plot.width() < 40:
+            return
+
+        def sy(v: float) -> float:
+            return plot.bottom() - max(0.0, min(v, y_max)) / y_max * plot.height()
+
+        _paint_y_grid(p, area, plot, fm, y_max, step, y_label_w, sy, lambda v: self.fmt(round(v, 10)))
+        n = len(self.bars)
+        slot = plot.width() / n
+        width = min(72.0, slot * 0.55)
+        for i, bar in enumerate(self.bars):
+            cx = plot.left() + slot * (i + 0.5)
+            rect = QRectF(cx - width / 2, sy(bar.mean), width, plot.bottom() - sy(bar.mean))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(bar.color)
+            p.drawRoundedRect(rect, 3, 3)
+            lo, hi = sy(bar.mean - bar.spread), sy(bar.mean + bar.spread)
+            if bar.spread > 0:
+                p.setPen(QPen(INK, 1.4))
+                p.drawLine(QPointF(cx, lo), QPointF(cx, hi))
+                for y in (lo, hi):
+                    p.drawLine(QPointF(cx - 6, y), QPointF(cx + 6, y))
+            text = f"{self.fmt(bar.mean)} ± {self.fmt(bar.spread)}"
+            p.setPen(INK)
+            p.drawText(QRectF(cx - slot / 2, hi - fm.height() - 2, slot, fm.height()), Qt.AlignmentFlag.AlignHCenter, text)
+            p.drawText(QRectF(cx - slot / 2, plot.bottom() + 4, slot, fm.height()), Qt.AlignmentFlag.AlignHCenter,
+                       fm.elidedText(bar.label, Qt.TextElideMode.ElideRight, int(slot - 4)))
+            self._hits.append((QRectF(cx - slot / 2, plot.top(), slot, plot.height() + fm.height() + 4),
+                               bar.tooltip or f"{bar.label}: {text}"))
+        p.setPen(QPen(AXIS, 1))
+        p.drawLine(QPointF(plot.left(), plot.bottom()), QPointF(plot.right(), plot.bottom()))
+
+
+class DeltaBarChart(_Chart):
+    """Signed changes per category (e.g. per-class accuracy with candidates minus without), one
+    horizontal bar per series either side of a zero line; ``fmt`` writes a change."""
+
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.categories: list[str] = []
+        self.series: list[Series] = []
+        self.values: list[list[float | None]] = []  # per series, per category
+        self.fmt: Callable[[float], str] = lambda v: f"{v:+.3g}"
+
+    def set_data(self, categories: Sequence[str], series: Sequence[Series], values: Sequence[Sequence[float | None]],
+                 fmt: Callable[[float], str] | None = None) -> None:
+        self.categories = list(categories)
+        self.series = list(series)
+        self.values = [list(v) for v in values]
+        if fmt is not None:
+            self.fmt = fmt
+        self.update()
+
+    def is_empty(self) -> bool:
+        return not self.categories or not self.series
+
+    def _paint_plot(self, p: QPainter, area: QRectF) -> None:
+        small = _small_font(self.font())
+        fm = QFontMetrics(small)
+        p.setFont(small)
+        area = _paint_legend(p, area, self.series, fm)
+        n, k = len(self.categories), len(self.series)
+        group = min(14.0 * k + 10, max(9.0 * k, area.height() / max(1, n)))
+        thickness = max(4.0, min(12.0, (group - 6) / k))
+        label_w = min(area.width() * 0.3, max(fm.horizontalAdvance(c) for c in self.categories) + 10)
+        present = [abs(v) for vals in self.values for v in vals if v is not None]
+        extent = max(present, default=0.0) or 1.0
+        value_w = max([fm.horizontalAdvance(self.fmt(v)) for vals in self.values for v in vals if v is not None] or [20]) + 8
+        half = max(10.0, (area.width() - label_w - 2 * value_w) / 2)
+        zero = area.left() + label_w + value_w + half
+        top = area.top() + max(0.0, (area.height() - group * n) / 2)
+        p.setPen(QPen(AXIS, 1))
+        p.drawLine(QPointF(zero, top - 2), QPointF(zero, top + group * n + 2))
+        for i, cat in enumerate(self.categories):
+            y = top + i * group
+            p.setPen(INK)
+            p.drawText(QRectF(area.left(), y, label_w - 8, group), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       fm.elidedText(cat, Qt.TextElideMode.ElideMiddle, int(label_w - 8)))
+            inner = y + (group - thickness * k) / 2
+            tip = [cat]
+            for j, s in enumerate(self.series):
+                value = self.values[j][i] if i < len(self.values[j]) else None
+                tip.append(f"{s.name}: {'no held-out items' if value is None else self.fmt(value)}")
+                if value is None:
+                    continue
+                w = half * abs(value) / extent
+                left = zero if value >= 0 else zero - w
+                rect = QRectF(left, inner + j * thickness, max(w, 1.5), thickness - 1)
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(s.color)
+                p.drawRoundedRect(rect, 2, 2)
+                p.setPen(MUTED)
+                if value >= 0:
+                    text_rect = QRectF(rect.right() + 4, rect.top() - 2, value_w, thickness + 4)
+                    align = Qt.AlignmentFlag.AlignLeft
+                else:
+                    text_rect = QRectF(rect.left() - value_w - 4, rect.top() - 2, value_w, thickness + 4)
+                    align = Qt.AlignmentFlag.AlignRight
+                p.drawText(text_rect, align | Qt.AlignmentFlag.AlignVCenter, self.fmt(value))
+            self._hits.append((QRectF(area.left(), y, area.width(), group), "\n".join(tip)))

@@ -1,8 +1,9 @@
 """The main window's curation parts, composed in one place so the window stays thin.
 
 :class:`CurationWorkspace` adds to a window's workspace: the **Review** tab beside the items grid,
-the **Rules** and **Statistics** docks (tabbed with the policy editor at the bottom), the Review
-menu and View entries, and the wiring between them and the rest of the window:
+the **Rules**, **Statistics** and **Evaluate** docks (tabbed with the policy editor at the bottom),
+the Review menu (with "Evaluate…") and View entries, and the wiring between them and the rest of
+the window:
 
 - a project opens or closes: every panel follows (a plain dataset shows each panel's hint to
   create a project);
@@ -10,7 +11,9 @@ menu and View entries, and the wiring between them and the rest of the window:
   approved rules run over the new candidates in the background (:meth:`run_filter`, which a
   sampling job can call the same way);
 - a filter run, a decision or a rule change: the grid, the rule counts and the charts follow;
-- "Show in Review" in the rules panel narrows the grid to what a rule would reject.
+- "Show in Review" in the rules panel narrows the grid to what a rule would reject;
+- decisions and new candidates: the Evaluate panel's hints follow (an evaluation is only ever
+  run on request).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
 
+from genaug_desktop.gui.evaluate_panel import EvaluatePanel
 from genaug_desktop.gui.review import ReviewPanel
 from genaug_desktop.gui.rules_panel import RulesPanel
 from genaug_desktop.gui.stats_panel import StatsPanel
@@ -58,6 +62,7 @@ class CurationWorkspace(QObject):
         self.review = ReviewPanel(session.thumbnails)
         self.rules = RulesPanel()
         self.stats = StatsPanel()
+        self.evaluate = EvaluatePanel()
         self.tabs = augmentation.grid_tabs if augmentation is not None else None
         if self.tabs is not None:
             self.tabs.addTab(self.review, "Review")
@@ -67,10 +72,11 @@ class CurationWorkspace(QObject):
 
         self.rules_dock = _dock("Rules", "rulesDock", self.rules, window)
         self.stats_dock = _dock("Statistics", "statsDock", self.stats, window)
+        self.evaluate_dock = _dock("Evaluate", "evaluateDock", self.evaluate, window)
         editor_dock = augmentation.dock if augmentation is not None else None
         #: whether each dock should show while a dataset is open (the person's choice)
         self._wanted: dict[QDockWidget, bool] = {}
-        for dock in (self.rules_dock, self.stats_dock):
+        for dock in (self.rules_dock, self.stats_dock, self.evaluate_dock):
             # Docks made after the window restored its state get their saved place here.
             if window.restoreDockWidget(dock):
                 self._wanted[dock] = not dock.isHidden()
@@ -103,6 +109,9 @@ class CurationWorkspace(QObject):
         menu.addSeparator()
         self.propose_action = self._action("&Propose Rules", self.rules.propose, None, menu)
         self.filter_action = self._action("Run &Filter Now", lambda: self.run_filter(), "Ctrl+Shift+F", menu)
+        menu.addSeparator()
+        self.evaluate_action = self._action("&Evaluate…", self.show_evaluate, None, menu)
+        self.evaluate_action.setToolTip("Does training on the accepted candidates help a model on held-out real items?")
         menus = w.menuBar()
         help_action = next((a for a in menus.actions() if a.text() == "&Help"), None)
         menus.insertMenu(help_action, menu) if help_action is not None else menus.addMenu(menu)
@@ -117,6 +126,7 @@ class CurationWorkspace(QObject):
             target.addAction(toggle)
         self.rules_toggle = self.rules_dock.toggleViewAction()
         self.stats_toggle = self.stats_dock.toggleViewAction()
+        target.addAction(self.evaluate_dock.toggleViewAction())
 
     def _action(self, text: str, slot: Any, shortcut: str | None, menu: QMenu) -> QAction:
         action = QAction(text, self.window)
@@ -139,6 +149,7 @@ class CurationWorkspace(QObject):
         notice = w.message_bar.show_message
         self.review.notice.connect(notice)
         self.rules.notice.connect(notice)
+        self.evaluate.notice.connect(notice)
         self.review.decided.connect(self._on_decided)
         self.review.model.counts_changed.connect(self._update_tab)
         self.rules.filtered.connect(self._on_filtered)
@@ -165,6 +176,8 @@ class CurationWorkspace(QObject):
             self.rules.set_project(project)
             self.review.set_project(project)
             self.stats.set_project(project)
+            self.evaluate.set_project(project)
+        self.evaluate.set_dataset_open(self.window.session.is_open)
         has = project is not None
         self.propose_action.setEnabled(has)
         self.filter_action.setEnabled(has)
@@ -195,10 +208,20 @@ class CurationWorkspace(QObject):
             self.tabs.setCurrentWidget(self.review)
         self.review.view.setFocus()
 
+    def show_evaluate(self) -> None:
+        """Show the Evaluate dock (Review ▸ Evaluate…); a run starts only from its Run button."""
+        self._wanted[self.evaluate_dock] = True
+        self.evaluate_dock.show()
+        self.evaluate_dock.raise_()
+        if self.project is None:
+            self.evaluate.set_dataset_open(self.window.session.is_open)
+
     def is_settled(self) -> bool:
-        return self.review.is_settled() and self.rules.is_settled() and self.stats.is_settled()
+        return (self.review.is_settled() and self.rules.is_settled() and self.stats.is_settled()
+                and self.evaluate.is_settled())
 
     def shutdown(self) -> None:
+        self.evaluate.shutdown()
         self.rules.shutdown()
         self.review.shutdown()
         self.stats.shutdown()
@@ -209,6 +232,8 @@ class CurationWorkspace(QObject):
         # it has not checked yet, which is exactly the new ones.
         self.review.load_new()
         self.stats.schedule_refresh()
+        if self.evaluate.isVisible():
+            self.evaluate.refresh()
         if self.project is not None:
             self.rules.run_filter()
 
@@ -222,6 +247,8 @@ class CurationWorkspace(QObject):
 
     def _on_decided(self, ids: list[int]) -> None:
         self.stats.schedule_refresh()
+        if self.evaluate.isVisible():
+            self.evaluate.refresh()
         self.rules.note_decided(ids)
 
     def _update_tab(self) -> None:

@@ -399,11 +399,13 @@ def _store(project: Any, result: EvaluationResult) -> None:
         result.id = int(cur.lastrowid or 0)
 
 
-def stored_evaluations(project: Any) -> list[dict[str, Any]]:
-    """Every stored evaluation, oldest first: the result JSON plus id, created_at, params, candidate_ids."""
+def stored_evaluations(project: Any, with_candidates: bool = True) -> list[dict[str, Any]]:
+    """Every stored evaluation, oldest first: the result JSON plus id, created_at, params and
+    candidate_ids (an empty dict without *with_candidates*: a listing need not read them)."""
     if not _has_table(project):
         return []
-    return [_stored(row) for row in project.query(f"{_SELECT} ORDER BY id")]
+    select = _SELECT if with_candidates else _SELECT.replace("candidate_ids", "'{}'")
+    return [_stored(row) for row in project.query(f"{select} ORDER BY id")]
 
 
 def _has_table(project: Any) -> bool:
