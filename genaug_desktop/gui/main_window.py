@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtGui import (
     QAction,
+    QActionEvent,
     QCloseEvent,
     QDragEnterEvent,
     QDragMoveEvent,
@@ -30,16 +31,18 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from genaug_desktop import __version__
 from genaug_desktop.gui import worker
+from genaug_desktop.gui.icons import icon
 from genaug_desktop.gui.message_bar import MessageBar
 from genaug_desktop.gui.resources import app_icon_path, sample_images_dir, sample_texts_file
 from genaug_desktop.gui.session import DatasetSession
 from genaug_desktop.gui.settings import AppSettings
+from genaug_desktop.gui.theme import ThemeController
 from genaug_desktop.gui.thumbnails import ThumbnailCache
 from genaug_desktop.gui.welcome import WelcomePage
 
@@ -63,6 +66,33 @@ APP_TITLE = "genaug-desktop"
 DEFAULT_SIZE = (1280, 800)
 TEXT_FILE_FILTER = "Text datasets (*.txt *.csv *.tsv *.jsonl *.ndjson);;All files (*)"
 
+#: The main toolbar, in order ("|" is a separator). Each key names an action of a menu: the
+#: window's own, or one a workspace makes when a dataset opens (see _workspace_actions).
+TOOLBAR_LAYOUT = ("open_dataset", "open_text", "open_project", "|", "augment", "review", "filter",
+                  "generators", "|", "export")
+
+#: Icon, toolbar text and status tip of the workspaces' actions, by key. A workspace's own status
+#: tip wins; these fill in what it left out, so every menu and toolbar action explains itself.
+WORKSPACE_ACTIONS: dict[str, tuple[str, str, str]] = {
+    "augment": ("augment", "Augment", "Run the policy over the dataset and store the variants as candidates"),
+    "review": ("review", "Review", "Show the candidates to accept or reject, one by one, with the keyboard"),
+    "filter": ("filter", "Filter", "Apply the approved rules to the pending candidates now"),
+    "propose": ("propose-rules", "Propose", "Propose rules with thresholds learned from the real data"),
+    "generators": ("generators", "Generators", "Show or hide the Generators panel: train a model and sample from it"),
+    "rules": ("rules", "Rules", "Show or hide the Rules panel: proposed, approved and disabled rules"),
+    "statistics": ("statistics", "Statistics", "Show or hide the Statistics panel: counts, balance, distributions"),
+    "accept": ("accept", "Accept", "Accept the selected candidates (A in the review grid)"),
+    "reject": ("reject", "Reject", "Reject the selected candidates (R in the review grid)"),
+    "accept_passed": ("accept-passed", "Accept Passed",
+                      "Accept every pending candidate that passed the approved rules (asks first)"),
+    "review_undo": ("undo", "Undo", "Undo the last review decision"),
+    "review_redo": ("redo", "Redo", "Redo the review decision just undone"),
+    "new_policy": ("new-policy", "New Policy", "Start an empty augmentation policy"),
+    "open_policy": ("open-policy", "Open Policy", "Open a policy JSON file in the policy editor"),
+    "save_policy": ("save", "Save Policy", "Save the policy to its file"),
+    "save_policy_as": ("save-as", "Save As", "Save the policy to a new file"),
+}
+
 
 class MainWindow(QMainWindow):
     """The application window. ``open_path(path)`` opens a dataset folder, text file or project.
@@ -82,6 +112,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._pending_recent: str | None = None
         self._shut_down = False
+        self._adopt_pending = False
+        self.theme = ThemeController(self.settings.theme, self)
 
         cache = ThumbnailCache(
             workers=self.settings.thumbnail_workers or None,
@@ -115,6 +147,7 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_menus()
+        self._build_toolbar()
         self._connect()
         self._restore_state()
         self._refresh_recent()
@@ -287,42 +320,82 @@ class MainWindow(QMainWindow):
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
         self.open_dataset_action = self._action(
-            "&Open Dataset…", self.open_dataset_dialog, QKeySequence.StandardKey.Open, file_menu)
-        self.open_text_action = self._action("Open &Text File…", self.open_text_dialog, "Ctrl+Shift+T", file_menu)
+            "&Open Dataset…", self.open_dataset_dialog, QKeySequence.StandardKey.Open, file_menu,
+            "Open a folder of images (flat, or one subfolder per class)", "open-dataset", "Open Dataset")
+        self.open_text_action = self._action(
+            "Open &Text File…", self.open_text_dialog, "Ctrl+Shift+T", file_menu,
+            "Open a text dataset: .txt, .csv, .tsv or .jsonl", "open-text", "Open Text")
         self.open_project_action = self._action(
-            "Open &Project…", self.open_project_dialog, "Ctrl+Shift+O", file_menu)
+            "Open &Project…", self.open_project_dialog, "Ctrl+Shift+O", file_menu,
+            "Open a project (a NAME.genaug folder) with its candidates, rules and decisions",
+            "open-project", "Open Project")
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.setIcon(icon("recent"))
+        self.recent_menu.menuAction().setStatusTip("Open a dataset or project opened before")
         self.recent_menu.aboutToShow.connect(self._refresh_recent)
         sample_menu = file_menu.addMenu("Open &Sample")
-        self._action("&Images", lambda: self.open_sample("images"), None, sample_menu)
-        self._action("&Texts", lambda: self.open_sample("texts"), None, sample_menu)
+        sample_menu.setIcon(icon("open-sample"))
+        sample_menu.menuAction().setStatusTip("Open a small dataset that comes with the app, to try things out")
+        self._action("&Images", lambda: self.open_sample("images"), None, sample_menu,
+                     "Open the bundled shapes dataset (3 classes of images)")
+        self._action("&Texts", lambda: self.open_sample("texts"), None, sample_menu,
+                     "Open the bundled product reviews (3 classes of texts)")
         file_menu.addSeparator()
-        self.export_action = self._action("&Export…", self.open_export_dialog, "Ctrl+E", file_menu)
+        self.export_action = self._action(
+            "&Export…", self.open_export_dialog, "Ctrl+E", file_menu,
+            "Export the accepted candidates (and the originals, if you like) with a manifest", "export", "Export")
         self.export_action.setEnabled(False)  # needs a project (see _update_export_action)
-        self.close_action = self._action("&Close", self.close_dataset, QKeySequence.StandardKey.Close, file_menu)
+        self.close_action = self._action(
+            "&Close", self.close_dataset, QKeySequence.StandardKey.Close, file_menu,
+            "Close the dataset or project and go back to the welcome page", "close")
         file_menu.addSeparator()
-        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu,
+                                   "Quit genaug-desktop (every decision is already saved)", "quit")
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
+        edit_menu = self.edit_menu = menus.addMenu("&Edit")
+        self.preferences_action = self._action(
+            "&Preferences…", self.show_preferences, "Ctrl+,", edit_menu,
+            "Thumbnail size and cache, worker processes, theme and engine", "preferences")
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+
         view_menu = self.view_menu = menus.addMenu("&View")
-        self._action("&Larger Thumbnails", lambda: self._step_size(+32), QKeySequence.StandardKey.ZoomIn, view_menu)
-        self._action("&Smaller Thumbnails", lambda: self._step_size(-32), QKeySequence.StandardKey.ZoomOut, view_menu)
-        self._action("&Default Thumbnail Size", lambda: self.grid.set_thumbnail_size(128), "Ctrl+0", view_menu)
+        self._action("&Larger Thumbnails", lambda: self._step_size(+32), QKeySequence.StandardKey.ZoomIn, view_menu,
+                     "Make the thumbnails in the grids larger", "zoom-in")
+        self._action("&Smaller Thumbnails", lambda: self._step_size(-32), QKeySequence.StandardKey.ZoomOut,
+                     view_menu, "Make the thumbnails in the grids smaller", "zoom-out")
+        self._action("&Default Thumbnail Size", lambda: self.grid.set_thumbnail_size(self.settings.thumbnail_size),
+                     "Ctrl+0", view_menu, "Back to the thumbnail size set in Preferences", "zoom-reset")
         view_menu.addSeparator()
-        self.toggle_browser_action = self._toggle("Dataset &Browser", "browser", "Ctrl+1", view_menu)
-        self.toggle_details_action = self._toggle("&Details", "details", "Ctrl+2", view_menu)
-        self.toggle_editor_action = self._toggle("&Policy Editor", "editor", "Ctrl+3", view_menu)
+        self.toggle_browser_action = self._toggle(
+            "Dataset &Browser", "browser", "Ctrl+1", view_menu,
+            "Show or hide the dataset browser: classes, filter and problems", "browser")
+        self.toggle_details_action = self._toggle(
+            "&Details", "details", "Ctrl+2", view_menu,
+            "Show or hide the details of the current item", "details")
+        self.toggle_editor_action = self._toggle(
+            "&Policy Editor", "editor", "Ctrl+3", view_menu,
+            "Show or hide the policy editor with its live preview", "policy-editor")
         view_menu.addSeparator()
-        self._action("&Find…", self._focus_filter, QKeySequence.StandardKey.Find, view_menu)
+        self._action("&Find…", self._focus_filter, QKeySequence.StandardKey.Find, view_menu,
+                     "Filter the items by name, label or text", "find")
 
         self.policy_menu = menus.addMenu("P&olicy")  # filled by the augmentation workspace
         self.policy_menu.setEnabled(False)
 
-        help_menu = menus.addMenu("&Help")
-        about = self._action("&About genaug-desktop", self.show_about, None, help_menu)
+        help_menu = self.help_menu = menus.addMenu("&Help")
+        self._action("&User Guide", self.show_user_guide, QKeySequence.StandardKey.HelpContents, help_menu,
+                     "Open the user guide: from opening a dataset to exporting", "user-guide")
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/", help_menu,
+            "List every keyboard shortcut, with a search box", "shortcuts")
+        help_menu.addSeparator()
+        about = self._action("&About genaug-desktop", self.show_about, None, help_menu,
+                             "Versions of the app, Python, Qt, torch and nlpaug; licence", "about")
         about.setMenuRole(QAction.MenuRole.AboutRole)
 
-    def _action(self, text: str, slot: object, shortcut: object, menu: QMenu) -> QAction:
+    def _action(self, text: str, slot: object, shortcut: object, menu: QMenu, tip: str,
+                icon_name: str | None = None, icon_text: str | None = None) -> QAction:
         action = QAction(text, self)
         # setShortcuts, not setShortcut: resolving setShortcut's overloads makes PySide load every
         # enum of the Qt namespace (~50 ms), which the first paint does not otherwise need.
@@ -330,15 +403,125 @@ class MainWindow(QMainWindow):
             action.setShortcuts(shortcut)
         elif shortcut is not None:
             action.setShortcuts([QKeySequence(str(shortcut))])
+        action.setStatusTip(tip)
+        if icon_name is not None:
+            action.setIcon(icon(icon_name))
+        if icon_text is not None:
+            action.setIconText(icon_text)
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
 
-    def _toggle(self, text: str, which: str, shortcut: str, menu: QMenu) -> QAction:
-        action = self._action(text, lambda on: self._set_panel_visible(which, on), shortcut, menu)
+    def _toggle(self, text: str, which: str, shortcut: str, menu: QMenu, tip: str, icon_name: str) -> QAction:
+        action = self._action(text, lambda on: self._set_panel_visible(which, on), shortcut, menu, tip, icon_name)
         action.setCheckable(True)
         action.setChecked(True)
         return action
+
+    # ---- the main toolbar ------------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        """Open, augment, review, filter, generators, export: the actions of the menus, with icons.
+
+        The workspace's actions exist once a dataset is open; until then a disabled stand-in with
+        the same icon and text keeps each place, so the toolbar does not change shape.
+        """
+        from PySide6.QtCore import QSize, Qt
+
+        bar = self.toolbar = QToolBar("Main Toolbar", self)
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(20, 20))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        own = {"open_dataset": self.open_dataset_action, "open_text": self.open_text_action,
+               "open_project": self.open_project_action, "export": self.export_action}
+        self._toolbar_slots: dict[str, QAction] = {}
+        for key in TOOLBAR_LAYOUT:
+            if key == "|":
+                bar.addSeparator()
+                continue
+            action = own.get(key)
+            if action is None:
+                icon_name, short, tip = WORKSPACE_ACTIONS[key]
+                action = QAction(icon(icon_name), short, self)
+                action.setStatusTip(f"{tip} (open a dataset first)")
+                action.setEnabled(False)
+                action.setObjectName(f"placeholder:{key}")
+            bar.addAction(action)
+            self._toolbar_slots[key] = action
+        toggle = bar.toggleViewAction()
+        toggle.setText("&Toolbar")
+        toggle.setStatusTip("Show or hide the main toolbar")
+        self.view_menu.insertAction(self.view_menu.actions()[0], toggle)
+        self.view_menu.insertSeparator(self.view_menu.actions()[1])
+
+    def _workspace_actions(self) -> dict[str, QAction]:
+        """The workspaces' menu actions that exist now, by key (see WORKSPACE_ACTIONS)."""
+        found: dict[str, QAction | None] = {}
+        aug = self.augmentation
+        editor = getattr(aug, "_editor", None) if aug is not None else None
+        if editor is not None:
+            found.update(augment=editor.augment_action, new_policy=editor.new_action,
+                         open_policy=editor.open_action, save_policy=editor.save_action,
+                         save_policy_as=editor.save_as_action)
+        cur = self._curation  # (not self.curation: that builds pending panels at once)
+        if cur is not None:
+            review = cur.review
+            found.update(review=cur.show_review_action, filter=cur.filter_action, propose=cur.propose_action,
+                         rules=cur.rules_toggle, statistics=cur.stats_toggle, accept=review.accept_action,
+                         reject=review.reject_action, accept_passed=review.accept_passed_action,
+                         review_undo=review.undo_action, review_redo=review.redo_action)
+        if self._generators is not None:
+            found["generators"] = self._generators.toggle_action
+        return {key: action for key, action in found.items() if isinstance(action, QAction)}
+
+    def actionEvent(self, event: QActionEvent) -> None:
+        # The workspaces add their actions to the window as they build; adopt them once the
+        # workspace is assigned (after its constructor returns), on the next turn of the loop.
+        super().actionEvent(event)
+        if event.type() == QActionEvent.Type.ActionAdded and not self._adopt_pending:
+            self._adopt_pending = True
+            QTimer.singleShot(0, self, self._adopt_workspace_actions)
+
+    def _adopt_workspace_actions(self) -> None:
+        """Icons, toolbar texts and status tips for the workspaces' actions; real actions in place of
+        the toolbar's stand-ins; and a status tip for every menu action still without one."""
+        self._adopt_pending = False
+        if self._shut_down:
+            return
+        for key, action in self._workspace_actions().items():
+            icon_name, short, tip = WORKSPACE_ACTIONS[key]
+            if action.icon().isNull() or key in ("new_policy", "open_policy", "save_policy"):
+                action.setIcon(icon(icon_name))  # one icon set: the editor's style icons included
+            if not action.statusTip():
+                action.setStatusTip(tip)
+            if action.iconText() == action.text().replace("&", "").rstrip("…"):
+                action.setIconText(short)
+            slot = self._toolbar_slots.get(key)
+            if slot is not None and slot is not action:
+                self.toolbar.insertAction(slot, action)
+                self.toolbar.removeAction(slot)
+                self._toolbar_slots[key] = action
+                if slot.objectName().startswith("placeholder:"):
+                    slot.deleteLater()
+        for menu in self.menuBar().findChildren(QMenu) + self.findChildren(QMenu):
+            if not menu.property("genaugTips"):
+                menu.setProperty("genaugTips", True)
+                menu.aboutToShow.connect(lambda m=menu: self._fill_status_tips(m))
+            self._fill_status_tips(menu)
+
+    @staticmethod
+    def _fill_status_tips(menu: QMenu) -> None:
+        """A status tip for each action of *menu* that has none: its tooltip, when that says more."""
+        for action in menu.actions():
+            if action.isSeparator() or action.statusTip():
+                continue
+            text = action.text().replace("&", "").rstrip("…")
+            tip = action.toolTip()
+            if tip and tip.replace("&", "").rstrip("…") != text:
+                action.setStatusTip(tip)
+            elif action.menu() is not None:
+                action.setStatusTip(f"{text} menu")
 
     def _connect(self) -> None:
         s = self.session
@@ -352,6 +535,7 @@ class MainWindow(QMainWindow):
         for signal in (s.opened, s.loaded, s.closed):
             signal.connect(self._update_export_action)
         s.notice.connect(self.message_bar.show_message)
+        self.theme.theme_changed.connect(lambda _theme: self.welcome.restyle())
         w = self.welcome
         w.open_dataset_requested.connect(self.open_dataset_dialog)
         w.open_text_requested.connect(self.open_text_dialog)
@@ -577,16 +761,44 @@ class MainWindow(QMainWindow):
         self.settings.clear_recent()
         self._refresh_recent()
 
-    # ---- about -----------------------------------------------------------------------------------
+    # ---- help, about, preferences -----------------------------------------------------------------
     def show_about(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
+        from genaug_desktop.gui.about import AboutDialog  # dialogs load on first use
 
-        QMessageBox.about(
-            self, "About genaug-desktop",
-            f"<h3>genaug-desktop {__version__}</h3>"
-            "<p>Curate augmented and synthetic datasets of images and text: browse a dataset, see every "
-            "problem, build augmentation policies, sample generators, review and export.</p>",
-        )
+        dialog = AboutDialog(self)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def show_shortcuts(self) -> None:
+        from genaug_desktop.gui.shortcuts import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self, self)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def show_user_guide(self) -> None:
+        from PySide6.QtGui import QDesktopServices
+
+        from genaug_desktop.gui.about import user_guide_url
+
+        url = user_guide_url()
+        if not QDesktopServices.openUrl(url):
+            self.message_bar.show_message("info", f"Could not open a browser; the user guide is at {url.toString()}")
+
+    def show_preferences(self) -> None:
+        from genaug_desktop.gui.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.applied.connect(self.apply_preferences)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def apply_preferences(self) -> None:
+        """Apply what can change while running: theme, thumbnail size, thumbnail cache budget."""
+        self.theme.set_preference(self.settings.theme)
+        self.session.thumbnails.byte_budget = self.settings.thumbnail_cache_mb * 1024 * 1024
+        if self._grid is not None:
+            self._grid.set_thumbnail_size(self.settings.thumbnail_size)
 
     # ---- window state ----------------------------------------------------------------------------
     def _restore_state(self) -> None:
@@ -598,6 +810,7 @@ class MainWindow(QMainWindow):
                 area = screen.availableGeometry()
                 self.resize(min(DEFAULT_SIZE[0], area.width()), min(DEFAULT_SIZE[1], area.height()))
                 self.move(area.center() - self.rect().center())
+        self.toolbar.setVisible(self.settings.bool_value("window/show_toolbar", True))
         for key, action in (
             ("window/show_browser", self.toggle_browser_action),
             ("window/show_details", self.toggle_details_action),
@@ -608,6 +821,7 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         s = self.settings
         s.set_byte_array("window/geometry", self.saveGeometry())
+        s.set_value("window/show_toolbar", not self.toolbar.isHidden())
         s.set_value("window/show_browser", self.toggle_browser_action.isChecked())
         s.set_value("window/show_details", self.toggle_details_action.isChecked())
         s.set_value("window/show_editor", self.toggle_editor_action.isChecked())
