@@ -48,9 +48,39 @@ def _progress_printer(enabled: bool) -> Callable[[Any], None] | None:
 
 
 def _run(job: Any, quiet: bool = False) -> Any:
+    from genaug_desktop.core.engine import EngineError
     from genaug_desktop.core.jobs import run_job
 
-    return run_job(job, _progress_printer(not quiet))
+    try:
+        return run_job(job, _progress_printer(not quiet))
+    except KeyboardInterrupt:
+        job.close()  # stops a Ray pipeline (and a Ray started for it) before the process exits
+        raise
+    except EngineError as exc:  # Ray not installed, unreachable, or a task failed: one line, exit 2
+        raise UsageError(str(exc)) from None
+
+
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help='where the per-item work runs: local processes (default) or Ray Data '
+                        '(pip install "genaug-desktop[ray]"; see docs/ray.md)')
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="with --engine ray: join this Ray cluster (e.g. auto, ray://head:10001) instead of "
+                        "starting a local Ray with one CPU per worker")
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    """The Engine for --engine/--ray-address/--workers; UsageError when it cannot run here."""
+    from genaug_desktop.core.engine import Engine, EngineError, require
+
+    if args.ray_address and args.engine != "ray":
+        raise UsageError("--ray-address needs --engine ray")
+    try:
+        engine = Engine(args.engine, address=args.ray_address, workers=getattr(args, "workers", None))
+        require(engine)
+    except EngineError as exc:
+        raise UsageError(str(exc)) from None
+    return engine
 
 
 def _scan_options(args: argparse.Namespace) -> Any:
@@ -235,6 +265,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
         raise UsageError("--per-item must be 0 or more")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be 1 or more")
+    engine = _engine(args)
     with _open_project(args.project) as project:
         if policy.modality != project.modality:
             raise UsageError(f"{args.policy} is a {policy.modality} policy, but {args.project} holds {project.modality}")
@@ -245,7 +276,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
             targets = class_balance_targets(project, args.balance or None)
         job = augment_job(
             project, policy, per_item=args.per_item if args.per_item is not None else 1, seed=args.seed,
-            targets=targets, workers=args.workers,
+            targets=targets, workers=args.workers, engine=engine,
         )
         result = _run(job)
     print(result.summary())
@@ -277,6 +308,14 @@ class _Common:
     @staticmethod
     def plural(n: int, word: str) -> str:
         return _plural(n, word)
+
+    @staticmethod
+    def add_engine_options(p: argparse.ArgumentParser) -> None:
+        _add_engine_options(p)
+
+    @staticmethod
+    def engine(args: argparse.Namespace) -> Any:
+        return _engine(args)
 
 
 _COMMON = _Common()
@@ -336,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead of --per-item: bring every class up to TARGET items (default: the largest class)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--workers", type=int, metavar="W", help="worker processes (default: every core)")
+    _add_engine_options(p)
     p.set_defaults(func=cmd_augment)
 
     # Feature areas register their own commands (rules, export, generators, ...).

@@ -107,13 +107,14 @@ def cmd_export(args: argparse.Namespace, common: Any) -> int:
     if shard_bytes is not None:
         kwargs["shard_bytes"] = shard_bytes
     options = ExportOptions(**kwargs)
+    engine = common.engine(args)
     with common.open_project(args.project) as project:
         try:
             plan = plan_export(project, options, args.out)
             if args.dry_run:
                 _print_plan(plan, args.json)
                 return 0
-            job = export_job(project, options, args.out, plan=plan, workers=args.workers)
+            job = export_job(project, options, args.out, plan=plan, workers=args.workers, engine=engine)
             try:
                 result = common.run(job, quiet=args.json)
             except KeyboardInterrupt:
@@ -204,7 +205,8 @@ def register(sub: Any, common: Any) -> None:
     p.add_argument("--dedupe", action="store_true", help="drop duplicates across the export (normalised text; identical images)")
     p.add_argument("--balance", metavar="min|N|L=N,...", help="at most N samples per class (capped by what exists)")
     p.add_argument("--strict", action="store_true", help="fail on the first unreadable sample instead of skipping it")
-    p.add_argument("--workers", type=int, metavar="W", help="threads preparing images (default: up to 4)")
+    p.add_argument("--workers", type=int, metavar="W", help="threads preparing images (default: up to 4; with --engine ray, the local Ray's CPUs)")
+    common.add_engine_options(p)
     p.add_argument("--dry-run", action="store_true", help="print what would be exported, write nothing")
     p.add_argument("--json", action="store_true", help="machine-readable report")
     p.set_defaults(func=lambda args: cmd_export(args, common))

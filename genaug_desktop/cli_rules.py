@@ -81,6 +81,7 @@ def register(sub: Any, common: Any) -> None:
     f.add_argument("project")
     f.add_argument("--recheck", action="store_true", help="re-check candidates these rules already passed")
     f.add_argument("--json", action="store_true")
+    common.add_engine_options(f)
     f.set_defaults(func=cmd_filter)
 
 
@@ -204,9 +205,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
 def cmd_filter(args: argparse.Namespace) -> int:
     from genaug_desktop.core.rules import RuleStoreError, filter_job
 
+    engine = _COMMON.engine(args)
     with _COMMON.open_project(args.project) as project:
         try:
-            result = _COMMON.run(filter_job(project, recheck=args.recheck), quiet=args.json)
+            result = _COMMON.run(filter_job(project, recheck=args.recheck, engine=engine), quiet=args.json)
         except RuleStoreError as exc:
             raise _usage(str(exc)) from None
     if args.json:

@@ -1,6 +1,7 @@
-"""Ray engine tests: they run when Ray Data is installed (the ``ray`` extra) and skip with the
-reason otherwise. One local Ray (``num_cpus=2``) serves the whole session; the jobs find it
-already running and leave it running."""
+"""Ray engine tests: the modules that need Ray Data (the ``ray`` extra) skip with the reason
+when it is not installed (``pytest.importorskip`` at their top); test_ray_missing.py runs
+either way. One local Ray (``num_cpus=2``) serves the whole session; the jobs find it already
+running and leave it running."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("ray.data", reason='Ray Data is not installed (pip install "genaug-desktop[ray]")')
+from genaug_desktop.core.jobs import run_job
+from genaug_desktop.core.store import init_project_job
 
-from genaug_desktop.core.jobs import run_job  # noqa: E402
-from genaug_desktop.core.store import init_project_job  # noqa: E402
+RAY_MISSING = 'Ray Data is not installed (pip install "genaug-desktop[ray]")'
 
 
 @pytest.fixture(scope="session")

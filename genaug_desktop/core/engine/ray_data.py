@@ -150,6 +150,7 @@ def ordered_map(
         return
     import ray.data
 
+    _quiet_ray_logs()  # importing ray.data configures its loggers anew
     rows = [{"i": i, "data": pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL)} for i, p in enumerate(payloads)]
     ds = ray.data.from_items(rows, override_num_blocks=len(rows))
     ds.context.execution_options.preserve_order = True
