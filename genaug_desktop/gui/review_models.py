@@ -602,8 +602,10 @@ class Reviewer(QObject):
             if by_rule:
                 restore_rule_rejection(project, by_rule)
             person = [s for s in states if not s.by_rule]
-            for (status, reason), ids in _group(person, lambda s: (s.status, s.reason)).items():
-                project.decide(ids, status, reason, "person")
+            # A candidate nobody had decided goes back to undecided (decided_by NULL), so the
+            # filter checks it again like any other pending candidate.
+            for (status, reason, by), ids in _group(person, lambda s: (s.status, s.reason, s.decided_by)).items():
+                project.decide(ids, status, reason, by)
         except Exception as exc:
             self.error_occurred.emit(f"Undo was not saved: {exc}")
             return False

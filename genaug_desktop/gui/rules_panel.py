@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from genaug_desktop.core.jobs import Progress
 from genaug_desktop.gui import roles
 from genaug_desktop.gui.formatting import plural
+from genaug_desktop.gui.settings import AppSettings
 from genaug_desktop.gui.timers import tracked_timer
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 
@@ -601,12 +602,25 @@ class RulesPanel(QWidget):
             self._survey_timer.start()
 
     def note_decided(self, ids: list[int]) -> None:
-        """People decided these candidates: no filter checks them again, so no dry run counts them.
+        """People decided these candidates: no filter checks them again, so no dry run counts them;
+        one that an undo made undecided again counts again.
 
-        Cheaper than a new survey, and exact: a candidate a person decided (even back to pending
-        by undo) never becomes eligible for the filter again.
+        Cheaper than a new survey, and exact.
         """
-        self._gone.update(int(i) for i in ids)
+        from genaug_desktop.gui.review_models import read_states
+
+        if self.project is None:
+            return
+        try:
+            states = read_states(self.project, [int(i) for i in ids])
+        except Exception as exc:  # the database went away: the next survey corrects the counts
+            self.notice.emit("error", f"Cannot read the decided candidates: {exc}")
+            return
+        for state in states:
+            if state.status == "pending" and state.decided_by is None:
+                self._gone.discard(state.id)
+            else:
+                self._gone.add(state.id)
         for rule_id, outcome in self.outcomes.items():
             self.model.set_would(rule_id, len(outcome.rejections(self._gone)))
         self._show_dry_run()
@@ -897,7 +911,8 @@ class RulesPanel(QWidget):
             self.notice.emit("error", f"Cannot read the approved rules: {exc}")
             return False
         ids = list(candidate_ids) if candidate_ids is not None else None
-        worker = JobWorker(lambda cancel: filter_job(project, cancel, candidate_ids=ids), name="filter")
+        engine = AppSettings().engine  # Preferences: "local" or "ray"
+        worker = JobWorker(lambda cancel: filter_job(project, cancel, candidate_ids=ids, engine=engine), name="filter")
         worker.progress.connect(self._on_filter_progress)
         worker.returned.connect(self._on_filtered)
         worker.errored.connect(lambda message: self.notice.emit("error", f"The filter failed: {message}"))

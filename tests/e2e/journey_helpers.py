@@ -544,3 +544,62 @@ def check_journey_export(window: Any, dest: Path, result: Any, decided: dict[int
     assert sorted(r["candidate_id"] for r in rows) == accepted
     assert all(r["decision"] == "accepted" for r in rows)
     return manifest
+
+
+# ---- the whole journey ------------------------------------------------------------------------------------
+def edit_step_param(qtbot: Any, editor: Any, step: int, field: str, value: float, spin: Callable[[Any], Any]) -> None:
+    """Click step *step* in the step tree and type *value* into *spin(field widget)* of its form."""
+    click_index(qtbot, editor.steps_view, editor.step_model.index_of(("steps", step)))
+    wait_until(qtbot, lambda: editor.param_form is not None and field in editor.param_form.fields,
+               f"the form of step {step}")
+    set_spin(qtbot, spin(editor.param_form.fields[field]), value)
+
+
+def run_journey(qtbot: Any, window: Any, tmp_path: Path, kind: str, build_policy: Callable[[Any], None],
+                fmt: str) -> dict[str, Any]:
+    """The whole journey with the bundled sample *kind* ("images" / "texts"); *build_policy(editor)*
+    adds ops to an empty policy and edits a parameter. Screenshots of each stage go to
+    tmp_path/screens. Returns the export's manifest, checked against the files and the decisions."""
+    from genaug_desktop.gui.resources import sample_images_dir, sample_texts_file
+
+    stages = Stages(tmp_path / "screens")
+    dataset = sample_images_dir() if kind == "images" else sample_texts_file()
+    before = tree_hashes(dataset)
+
+    stages.shot(window, "welcome")
+    open_sample_from_welcome(qtbot, window, kind)
+    assert window.session.state.modality == kind.rstrip("s")
+    wait_until(qtbot, window.is_settled, "the thumbnails and the preview")
+    stages.shot(window, "sample-open")
+
+    editor = wait_for_editor(qtbot, window)
+    new_policy(qtbot, editor)
+    build_policy(editor)
+    wait_until(qtbot, lambda: editor.status_label.text().startswith("✓ valid"), "a valid policy")
+    wait_until(qtbot, window.is_settled, "the live preview")
+    stages.shot(window, "policy-built")
+
+    made = augment_from_editor(qtbot, window, tmp_path / f"{kind}.genaug", per_item=2, stages=stages)
+    assert made > 0
+    assert window.augmentation.grid_tabs.currentWidget() is window.curation.review, "the new candidates are not shown"
+    stages.shot(window, "augmented")
+
+    approve_a_rule_and_filter(qtbot, window, stages)
+    decisions = review_with_keyboard(qtbot, window, stages)
+    # Every count a person sees agrees: the tab, the review's counter and the approved rule's dry run.
+    review, rules = window.curation.review, window.curation.rules
+    pending = review.model.counts.pending
+    tabs = window.augmentation.grid_tabs
+    assert tabs.tabText(tabs.indexOf(review)) == f"Review ({pending:,} pending)"
+    wait_until(qtbot, rules.is_settled, "the rules' dry runs")
+    assert f" {pending:,} pending candidates" in rules.dry_label.text(), (pending, rules.dry_label.text())
+
+    dest = tmp_path / "export"
+    result = export_through_dialog(qtbot, window, dest, fmt, stages)
+    manifest = check_journey_export(window, dest, result, decisions)
+    assert manifest["modality"] == kind.rstrip("s") and manifest["format"] == fmt
+    assert result.summary() in window.message_bar.message, "the export's summary is not in the message bar"
+    stages.shot(window, "done")
+
+    assert tree_hashes(dataset) == before, "the source dataset changed"
+    return manifest

@@ -164,6 +164,13 @@ def test_decisions_lower_the_would_reject_counts_without_a_new_survey(qtbot, pan
     panel.browse_button.click()
     assert browsed == [[10]]
     assert panel.model.would["length_words"] == len(dry_run(project, ["length_words"]).rejections)
+    # Undo makes it undecided again (core decide with decided_by=None): the filter would check it,
+    # so the dry run counts it again.
+    project.decide([9], "pending", None, None)
+    panel.note_decided([9])
+    assert panel.model.would["length_words"] == 2
+    assert "would reject 2</b> of 12 pending candidates" in panel.dry_label.text()
+    assert panel.model.would["length_words"] == len(dry_run(project, ["length_words"]).rejections)
 
 
 def test_a_rule_without_thresholds_shows_no_form_and_no_stray_window(qtbot, panel: RulesPanel, project: Project) -> None:

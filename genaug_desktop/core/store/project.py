@@ -404,10 +404,12 @@ class Project:
             Candidate(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), r[9], r[10]) for r in rows
         ]
 
-    def decide(self, ids: Sequence[int], status: str, reason: str | None = None, decided_by: str = "person") -> int:
+    def decide(self, ids: Sequence[int], status: str, reason: str | None = None, decided_by: str | None = "person") -> int:
         """Set the status of candidates and log each change; committed before returning.
 
-        Returns how many candidates changed. Unknown ids raise ``KeyError`` and change nothing.
+        ``decided_by=None`` undoes a person's first decision: the candidate is undecided again
+        (the filter may check it), and the log says a person did it. Returns how many candidates
+        changed. Unknown ids raise ``KeyError`` and change nothing.
         """
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
@@ -429,7 +431,7 @@ class Project:
                 self._db.execute(
                     "INSERT INTO decisions(candidate_id, status, previous, reason, at, decided_by)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    (int(cid), status, previous, reason, now, decided_by),
+                    (int(cid), status, previous, reason, now, decided_by or "person"),
                 )
                 changed += previous != status
         return changed
