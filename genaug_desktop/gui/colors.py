@@ -47,12 +47,16 @@ def label_colors(label: str) -> tuple[QColor, QColor]:
 def label_dot(label: str, size: int = 12) -> QIcon:
     """A small round swatch in the class colour, for lists of classes."""
     background, foreground = label_colors(label)
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(foreground)
-    painter.setBrush(background)
-    painter.drawEllipse(QRectF(1.5, 1.5, size - 3, size - 3))
-    painter.end()
-    return QIcon(pixmap)
+    icon = QIcon()
+    for scale in (1, 2, 3):  # one pixmap per device pixel ratio: sharp on high-DPI screens too
+        pixmap = QPixmap(size * scale, size * scale)
+        pixmap.setDevicePixelRatio(scale)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(foreground)
+        painter.setBrush(background)
+        painter.drawEllipse(QRectF(1.5, 1.5, size - 3, size - 3))
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon

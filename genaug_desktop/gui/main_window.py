@@ -522,6 +522,8 @@ class MainWindow(QMainWindow):
                 action.setStatusTip(tip)
             elif action.menu() is not None:
                 action.setStatusTip(f"{text} menu")
+            else:  # an entry of a list made on the fly (presets): say where it is
+                action.setStatusTip(f"{menu.title().replace('&', '')}: {text}")
 
     def _connect(self) -> None:
         s = self.session
@@ -748,13 +750,16 @@ class MainWindow(QMainWindow):
         menu.clear()
         for path in paths:
             action = menu.addAction(path)
-            action.setEnabled(os.path.exists(path))
+            exists = os.path.exists(path)
+            action.setEnabled(exists)
+            action.setStatusTip(f"Open {path}" if exists else f"{path} no longer exists")
             action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
         if paths:
             menu.addSeparator()
-            menu.addAction("Clear Recent", self._clear_recent)
+            menu.addAction("Clear Recent", self._clear_recent).setStatusTip("Forget the recent datasets and projects")
         else:
             empty = menu.addAction("No recent items")
+            empty.setStatusTip("Datasets and projects you open appear here")
             empty.setEnabled(False)
 
     def _clear_recent(self) -> None:

@@ -76,3 +76,10 @@ def test_icons_are_drawn_at_the_device_pixel_ratio(qapp) -> None:
 def test_unknown_icon_is_refused_with_its_name() -> None:
     with pytest.raises(IconMissing, match="'nope' is not one of the app's icons"):
         icon("nope")
+
+
+def test_class_dots_carry_a_pixmap_for_high_dpi_screens(qapp) -> None:
+    from genaug_desktop.gui.colors import label_dot
+
+    sizes = {(s.width(), s.height()) for s in label_dot("cat", 12).availableSizes()}
+    assert {(12, 12), (24, 24)} <= sizes  # drawn at 2x, not a 12 px dot scaled up

@@ -243,3 +243,140 @@ def test_project_open_of_damaged_project_is_an_error(qtbot, make_window, tmp_pat
     qtbot.waitUntil(lambda: window.message_bar.level == "error", timeout=10_000)
     assert "not a project database" in window.message_bar.message or "damaged" in window.message_bar.message
     shutil.rmtree(broken)
+
+
+# ---- toolbar, status tips, high DPI ---------------------------------------------------------------
+
+def _menu_actions(menu) -> list:
+    found = []
+    for action in menu.actions():
+        if action.isSeparator():
+            continue
+        found.append(action)
+        if action.menu() is not None:
+            action.menu().aboutToShow.emit()  # lists made on the fly (recent, presets) fill now
+            found.extend(_menu_actions(action.menu()))
+    return found
+
+
+def _all_menu_and_toolbar_actions(window: MainWindow) -> list:
+    actions = []
+    for top in window.menuBar().actions():
+        if top.menu() is not None:
+            top.menu().aboutToShow.emit()
+            actions.extend(_menu_actions(top.menu()))
+    return actions + [a for a in window.toolbar.actions() if not a.isSeparator()]
+
+
+def test_toolbar_holds_the_menus_actions_with_icons(qtbot, make_window, image_folder: Path) -> None:
+    window: MainWindow = make_window()
+    bar = window.toolbar
+    texts = [a.iconText() for a in bar.actions() if not a.isSeparator()]
+    assert texts == ["Open Dataset", "Open Text", "Open Project", "Augment", "Review", "Filter", "Generators",
+                     "Export"]
+    assert all(not a.icon().isNull() for a in bar.actions() if not a.isSeparator())
+    assert bar.actions()[0] is window.open_dataset_action
+    # Before a dataset is open, the workspace's places hold disabled stand-ins that say why.
+    augment = next(a for a in bar.actions() if a.iconText() == "Augment")
+    assert not augment.isEnabled() and "open a dataset first" in augment.statusTip()
+
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    qtbot.waitUntil(lambda: window.augmentation is not None and window.augmentation.has_editor, timeout=20_000)
+    curation, generators = window.curation, window.generators
+    assert curation is not None and generators is not None
+    qtbot.waitUntil(lambda: window._toolbar_slots["generators"] is generators.toggle_action, timeout=5000)
+    slots = window._toolbar_slots
+    assert slots["augment"] is window.augmentation.editor.augment_action
+    assert slots["review"] is curation.show_review_action and slots["filter"] is curation.filter_action
+    menu_actions = {id(a) for a in _all_menu_and_toolbar_actions(window)[: -len(bar.actions())]}
+    for action in bar.actions():
+        if not action.isSeparator():
+            assert id(action) in menu_actions, f"{action.text()} is on the toolbar but in no menu"
+    assert texts == [a.iconText() for a in bar.actions() if not a.isSeparator()]  # same places, same texts
+    assert not [a.objectName() for a in bar.actions() if a.objectName().startswith("placeholder:")]
+    qtbot.waitUntil(window.is_settled, timeout=20_000)
+
+
+def test_every_menu_and_toolbar_action_explains_itself(qtbot, make_window, image_folder: Path) -> None:
+    from genaug_desktop.gui.shortcuts import collect_shortcuts, key_texts
+
+    window: MainWindow = make_window()
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    qtbot.waitUntil(lambda: window.augmentation is not None and window.augmentation.has_editor, timeout=20_000)
+    assert window.generators is not None
+    qtbot.wait(50)  # the adoption of the workspace's actions runs on the next loop turn
+    listed = {id(e.action) for e in collect_shortcuts(window)}
+    actions = _all_menu_and_toolbar_actions(window)
+    assert len(actions) > 40
+    missing = [a.text() for a in actions if not a.statusTip()]
+    assert missing == [], f"actions without a status tip: {missing}"
+    unlisted = [a.text() for a in actions if key_texts(a) and id(a) not in listed]
+    assert unlisted == [], f"shortcuts missing from the shortcuts dialog: {unlisted}"
+    # The status tip reaches the status bar (what a menu or toolbar does when the pointer is on it).
+    window.open_text_action.showStatusText(window)
+    assert window.statusBar().currentMessage() == window.open_text_action.statusTip()
+    qtbot.waitUntil(window.is_settled, timeout=20_000)
+
+
+def test_toolbar_visibility_is_remembered(qtbot, make_window) -> None:
+    window: MainWindow = make_window()
+    window.toolbar.toggleViewAction().trigger()
+    assert window.toolbar.isHidden()
+    window.save_state()
+    again = MainWindow(AppSettings())
+    qtbot.addWidget(again)
+    assert again.toolbar.isHidden()
+
+
+def test_icons_and_thumbnails_are_sharp_at_device_pixel_ratio_2(isolated_settings: Path, image_folder: Path,
+                                                                tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    from PySide6.QtGui import QImage
+
+    from gui_helpers import env_without_display
+
+    shot = tmp_path / "hidpi.png"
+    script = textwrap.dedent(f"""
+        from PySide6.QtCore import QEventLoop, QSize, QTimer
+        from PySide6.QtWidgets import QApplication
+        from genaug_desktop.gui.main_window import MainWindow
+
+        def main():
+            app = QApplication([])
+            window = MainWindow()
+            window.resize(1280, 800)
+            window.show()
+            window.open_path({str(image_folder)!r})
+            loop = QEventLoop()
+            poll = QTimer(); poll.setInterval(20)
+            poll.timeout.connect(lambda: loop.quit() if window.is_settled() and window.session.state.loaded else None)
+            poll.start(); QTimer.singleShot(30000, loop.quit); loop.exec(); poll.stop()
+            ratio = window.devicePixelRatioF()
+            grid = window.grid
+            image = window.grab()
+            image.save({str(shot)!r})
+            pixmap = window.open_dataset_action.icon().pixmap(QSize(20, 20), ratio)
+            print("RATIO", ratio, image.devicePixelRatio(), grid.thumbnail_size,
+                  window.session.items.thumbnail_size, pixmap.width(), pixmap.devicePixelRatio())
+            window.close()
+
+        if __name__ == "__main__":
+            main()
+    """)
+    env = env_without_display()
+    env["GENAUG_SETTINGS_DIR"] = str(isolated_settings)
+    env["QT_SCALE_FACTOR"] = "2"
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    ratio, grab_ratio, size, decoded, icon_px, icon_ratio = result.stdout.split("RATIO")[-1].split()
+    assert float(ratio) == 2.0 and float(grab_ratio) == 2.0
+    # Thumbnails are decoded at twice the logical size, icons drawn at twice their size.
+    assert int(decoded) == 2 * int(size)
+    assert (int(icon_px), float(icon_ratio)) == (40, 2.0)
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (2560, 1600)
