@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from genaug_desktop.core.jobs import Progress
 from genaug_desktop.gui.formatting import plural
+from genaug_desktop.gui.settings import AppSettings
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 
 if TYPE_CHECKING:
@@ -362,9 +363,10 @@ class AugmentController(QObject):
         targets = class_balance_targets(project, options.balance_target) if options.balance_target is not None else None
         per_item = None if targets is not None else options.per_item
         workers = options.workers
+        engine = AppSettings().engine  # Preferences: "local" or "ray"
 
         def job(cancel: Any) -> Any:
-            return augment_job(project, policy, per_item, options.seed, item_keys, targets, workers, cancel)
+            return augment_job(project, policy, per_item, options.seed, item_keys, targets, workers, cancel, engine)
 
         worker = JobWorker(job, name="augment", coalesce=merge_id_progress)
         worker.progress.connect(self._on_progress)

@@ -64,6 +64,7 @@ from genaug_desktop.core.export import (
     plan_job,
 )
 from genaug_desktop.gui.formatting import human_bytes, plural
+from genaug_desktop.gui.settings import AppSettings
 from genaug_desktop.gui.timers import tracked_timer
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 
@@ -714,8 +715,9 @@ class ExportDialog(QDialog):
         plan = self.plan if self.plan_is_current() else None
         self._plans.abort()
         project, destination = self.project, self.destination
+        engine = AppSettings().engine  # Preferences: "local" or "ray"
         worker = JobWorker(
-            lambda cancel: _guarded(lambda: export_job(project, options, destination, cancel, plan=plan)), name="export")
+            lambda cancel: _guarded(lambda: export_job(project, options, destination, cancel, plan=plan, engine=engine)), name="export")
         worker.progress.connect(self._on_export_progress)
         worker.returned.connect(self._on_export_returned)
         worker.errored.connect(self._on_export_failed)

@@ -53,6 +53,7 @@ _EXPECTED_ERRORS = frozenset({
     "GeneratorError", "CheckpointError", "TrustRequired",
     "RuleError", "RuleSetError", "UnknownRuleError", "RuleStoreError",
     "ExportError", "ExportUnusable",
+    "EngineError", "EngineUnavailable",
 })
 
 
