@@ -69,7 +69,9 @@ TEXT_FILE_FILTER = "Text datasets (*.txt *.csv *.tsv *.jsonl *.ndjson);;All file
 #: The main toolbar, in order ("|" is a separator). Each key names an action of a menu: the
 #: window's own, or one a workspace makes when a dataset opens (see _workspace_actions).
 TOOLBAR_LAYOUT = ("open_dataset", "open_text", "open_project", "|", "augment", "review", "filter",
-                  "generators", "|", "export")
+                  "generators", "evaluate", "|", "export")
+#: Places that stay empty (not even a stand-in) until a panel provides the action.
+OPTIONAL_TOOLS = frozenset({"evaluate"})
 
 #: Icon, toolbar text and status tip of the workspaces' actions, by key. A workspace's own status
 #: tip wins; these fill in what it left out, so every menu and toolbar action explains itself.
@@ -79,6 +81,7 @@ WORKSPACE_ACTIONS: dict[str, tuple[str, str, str]] = {
     "filter": ("filter", "Filter", "Apply the approved rules to the pending candidates now"),
     "propose": ("propose-rules", "Propose", "Propose rules with thresholds learned from the real data"),
     "generators": ("generators", "Generators", "Show or hide the Generators panel: train a model and sample from it"),
+    "evaluate": ("evaluate", "Evaluate", "Does training on the accepted candidates help a model? Compare on held-out real items"),
     "rules": ("rules", "Rules", "Show or hide the Rules panel: proposed, approved and disabled rules"),
     "statistics": ("statistics", "Statistics", "Show or hide the Statistics panel: counts, balance, distributions"),
     "accept": ("accept", "Accept", "Accept the selected candidates (A in the review grid)"),
@@ -447,6 +450,7 @@ class MainWindow(QMainWindow):
                 action.setStatusTip(f"{tip} (open a dataset first)")
                 action.setEnabled(False)
                 action.setObjectName(f"placeholder:{key}")
+                action.setVisible(key not in OPTIONAL_TOOLS)  # holds the place, takes no room
             bar.addAction(action)
             self._toolbar_slots[key] = action
         toggle = bar.toggleViewAction()
@@ -473,6 +477,8 @@ class MainWindow(QMainWindow):
                          review_undo=review.undo_action, review_redo=review.redo_action)
         if self._generators is not None:
             found["generators"] = self._generators.toggle_action
+        if cur is not None:  # the Evaluate panel, where there is one
+            found["evaluate"] = getattr(cur, "evaluate_action", None)
         return {key: action for key, action in found.items() if isinstance(action, QAction)}
 
     def actionEvent(self, event: QActionEvent) -> None:
