@@ -13,6 +13,29 @@ import stat
 import tempfile
 
 
+#: errors that mean "no room left": a full disk, or the user's quota reached
+_FULL = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
+
+class DiskFullError(OSError):
+    """No space left (or a quota reached) while writing; ``strerror`` says so for a person and
+    ``filename`` names the folder. Whatever was being written was removed, never left half."""
+
+
+def disk_full(exc: BaseException, folder: str) -> DiskFullError | None:
+    """*exc* as a :class:`DiskFullError` when it means the disk is full, else None."""
+    if isinstance(exc, DiskFullError):
+        return exc
+    if isinstance(exc, OSError) and exc.errno in _FULL:
+        return DiskFullError(
+            errno.ENOSPC,
+            "the disk is full; nothing half-written was kept (what was saved before is intact); "
+            "free some space and run again",
+            folder,
+        )
+    return None
+
+
 def check_regular_file(path: str, max_bytes: int) -> int:
     """Return the size of *path*, or raise :class:`OSError` with a reason a person understands
     (missing, a folder, a pipe/socket/device, a symbolic-link loop, over *max_bytes*)."""
@@ -52,9 +75,12 @@ def write_atomic(path: str, data: bytes, fsync: bool = True, prefix: str = ".tmp
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        full = disk_full(exc, folder)
+        if full is not None:
+            raise full from None
         raise

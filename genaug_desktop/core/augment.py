@@ -115,6 +115,7 @@ def augment_units(
     policy_json: dict[str, Any], policy_sha: str, units: Sequence[WorkUnit], base_seed: int, blobs_dir: str | None,
 ) -> list[dict[str, Any]]:
     """Make every variant of every unit. Returns candidate rows, or {"error": reason, "key": key}."""
+    from genaug_desktop.core.atomic import DiskFullError
     from genaug_desktop.core.datasets.images import ImageProblem
     from genaug_desktop.core.policy import derive_seed, encode_png, load_image_array
     from genaug_desktop.core.store.blobs import write_blob
@@ -154,6 +155,8 @@ def augment_units(
                     row["width"], row["height"] = int(out.shape[1]), int(out.shape[0])
                 else:
                     row["text"] = out
+            except DiskFullError:
+                raise  # not this item's fault: every later write would fail too; stop with the reason
             except Exception as exc:
                 rows.append({"error": f"variant {k}: {type(exc).__name__}: {exc}", "key": unit.key})
                 continue
