@@ -205,6 +205,20 @@ def merge_id_progress(first: Progress, second: Progress) -> Progress | None:
     return Progress(second.done, second.total, second.message, first.payload + second.payload, first.started)
 
 
+def suggested_project_path(dataset: str) -> str:
+    """Where a new project for *dataset* is suggested: beside the dataset, unless that folder is
+    the app's own (the bundled samples) or not writable; then in the home folder."""
+    from genaug_desktop.gui.resources import resource_dir
+
+    base = os.path.abspath(dataset.rstrip("/\\"))
+    stem = os.path.splitext(os.path.basename(base))[0] or "dataset"
+    folder = os.path.dirname(base)
+    bundled = os.path.realpath(str(resource_dir()))
+    if os.path.commonpath([os.path.realpath(folder), bundled]) == bundled or not os.access(folder, os.W_OK):
+        folder = os.path.expanduser("~")
+    return os.path.join(folder, stem + PROJECT_SUFFIX)
+
+
 def _ask_create_project(parent: QWidget, dataset: str) -> str | None:
     """Explain why a project is needed and ask where to put it; the chosen folder, or None."""
     answer = QMessageBox.question(
@@ -215,9 +229,7 @@ def _ask_create_project(parent: QWidget, dataset: str) -> str | None:
     )
     if answer != QMessageBox.StandardButton.Yes:
         return None
-    base = dataset.rstrip("/\\")
-    stem = os.path.splitext(os.path.basename(base))[0] or "dataset"
-    suggested = os.path.join(os.path.dirname(base), stem + PROJECT_SUFFIX)
+    suggested = suggested_project_path(dataset)
     path, _ = QFileDialog.getSaveFileName(parent, "Create Project (outside the dataset folder)", suggested,
                                           f"genaug projects (*{PROJECT_SUFFIX})")
     if not path:

@@ -210,8 +210,9 @@ class RulesPanel(QWidget):
 
     Signals: ``browse_requested(ids, title, hints)`` (show these candidates in the review grid),
     ``filtered(FilterResult | None)`` after a filter run (None: cancelled, or rejections released),
-    ``progress_changed(Progress)`` while proposing or filtering, ``rules_changed()`` after any rule edit or
-    state change, ``notice(level, message)``, ``busy_changed(bool)`` (the filter running).
+    ``progress_changed(Progress)`` while filtering (proposing shows its progress in the panel only),
+    ``rules_changed()`` after any rule edit or state change, ``notice(level, message)``,
+    ``busy_changed(bool)`` (the filter running).
     """
 
     browse_requested = Signal(list, str, object)  # ids, title, {id: hint}
@@ -862,7 +863,8 @@ class RulesPanel(QWidget):
         if project is None or self._propose_slot.is_busy():
             return
         worker = JobWorker(lambda cancel: propose_job(project, cancel), name="propose-rules")
-        worker.progress.connect(self._on_filter_progress)
+        # Shown in the panel only: the window labels progress_changed as the filter's.
+        worker.progress.connect(self._show_progress)
         worker.returned.connect(self._on_proposed)
         worker.errored.connect(lambda message: self.notice.emit("error", f"Cannot propose rules: {message}"))
         worker.finished.connect(lambda: self._set_filter_busy(self._filter_slot.is_busy()))
@@ -944,6 +946,9 @@ class RulesPanel(QWidget):
 
     def _on_filter_progress(self, progress: Progress) -> None:
         self.progress_changed.emit(progress)
+        self._show_progress(progress)
+
+    def _show_progress(self, progress: Progress) -> None:
         self.progress_label.setText(progress.message)
         if progress.total:
             self.progress.setRange(0, progress.total)

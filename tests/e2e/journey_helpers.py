@@ -364,6 +364,11 @@ def augment_from_editor(qtbot: Any, window: Any, project: Path, per_item: int, s
         click(qtbot, message_box_button(box, QMessageBox.StandardButton.Yes))
 
     def save_as(dialog: QFileDialog) -> None:
+        from genaug_desktop.gui.resources import resource_dir
+
+        # The bundled samples live in the app's own folder: the project is suggested elsewhere.
+        suggested = Path(dialog.directory().absolutePath())
+        assert not suggested.resolve().is_relative_to(resource_dir().resolve()), suggested
         stages.shot(dialog, "project-save-dialog")
         type_file_name(qtbot, dialog, str(project))
 

@@ -4,6 +4,7 @@ Review tab."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +250,27 @@ def test_dialog_estimates_and_options(qtbot) -> None:
     unlabelled = AugmentDialog("x", "text", [Item("a:1", "a", "text", None, "", 0, text="hi")], [])
     qtbot.addWidget(unlabelled)
     assert not unlabelled.balance_radio.isEnabled()
+
+
+def test_a_project_is_suggested_beside_the_dataset_unless_that_is_the_apps_own_folder(tmp_path: Path, monkeypatch) -> None:
+    from genaug_desktop.gui.augment_dialog import suggested_project_path
+    from genaug_desktop.gui.resources import sample_images_dir, sample_texts_file
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    dataset = tmp_path / "data" / "pets"
+    dataset.mkdir(parents=True)
+    assert suggested_project_path(str(dataset) + "/") == str(tmp_path / "data" / "pets.genaug")
+    assert suggested_project_path(str(tmp_path / "data" / "reviews.csv")) == str(tmp_path / "data" / "reviews.genaug")
+    # The bundled samples are inside the installed app (read-only in a bundle, gone on upgrade).
+    assert suggested_project_path(str(sample_images_dir())) == str(home / "images.genaug")
+    assert suggested_project_path(str(sample_texts_file())) == str(home / "reviews.genaug")
+    locked = tmp_path / "locked"
+    (locked / "set").mkdir(parents=True)
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # (root can write anywhere)
+            assert suggested_project_path(str(locked / "set")) == str(home / "set.genaug")
+    finally:
+        locked.chmod(0o700)

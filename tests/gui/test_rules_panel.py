@@ -42,10 +42,13 @@ def test_propose_dry_run_approve_then_filter_rejects_the_right_ones(qtbot, panel
     panel.set_project(project)
     assert panel.stack.currentWidget() is panel.empty and "Propose Rules" in panel.empty.text()
 
+    window_progress: list[object] = []
+    panel.progress_changed.connect(window_progress.append)
     panel.propose_button.click()
     qtbot.waitUntil(lambda: panel.model.rowCount() > 0, timeout=20000)
     settled(qtbot, panel)
     assert any("Proposed" in text for _l, text in notices)
+    assert window_progress == []  # the window shows progress_changed as "Filter: …"; proposing is not filtering
     rules = list_rules(project)
     assert [r.id for r in panel.model.rules] == [r.id for r in rules]
     assert {r.state for r in rules} == {"proposed"}  # nothing approved by itself
