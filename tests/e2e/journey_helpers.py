@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import sqlite3
 import sys
 import time
 import traceback
@@ -565,11 +566,13 @@ def run_journey(qtbot: Any, window: Any, tmp_path: Path, kind: str, build_policy
     """The whole journey with the bundled sample *kind* ("images" / "texts"); *build_policy(editor)*
     adds ops to an empty policy and edits a parameter. Screenshots of each stage go to
     tmp_path/screens. Returns the export's manifest, checked against the files and the decisions."""
-    from genaug_desktop.gui.resources import sample_images_dir, sample_texts_file
+    from genaug_desktop.gui.resources import resource_dir, sample_images_dir, sample_texts_file
 
     stages = Stages(tmp_path / "screens")
     dataset = sample_images_dir() if kind == "images" else sample_texts_file()
-    before = tree_hashes(dataset)
+    assert dataset.exists()
+    samples = resource_dir() / "sample"  # the dataset and its siblings: nothing may appear there either
+    before = tree_hashes(samples)
 
     stages.shot(window, "welcome")
     open_sample_from_welcome(qtbot, window, kind)
@@ -606,5 +609,14 @@ def run_journey(qtbot: Any, window: Any, tmp_path: Path, kind: str, build_policy
     assert result.summary() in window.message_bar.message, "the export's summary is not in the message bar"
     stages.shot(window, "done")
 
-    assert tree_hashes(dataset) == before, "the source dataset changed"
+    # What a person decided is what the project holds (read through a connection of our own).
+    db = sqlite3.connect(str(tmp_path / f"{kind}.genaug" / "project.sqlite"))
+    try:
+        stored = dict(db.execute("SELECT id, status || '/' || COALESCE(decided_by, '') FROM candidates").fetchall())
+    finally:
+        db.close()
+    assert {i: stored[i] for i in decisions} == {i: f"{s}/person" for i, s in decisions.items()}
+    assert tree_hashes(samples) == before, "the bundled sample dataset (or its folder) changed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["screens", "settings", "qsettings", f"{kind}.genaug", "export"]), "files written outside the export and project"
     return manifest
