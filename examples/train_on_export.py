@@ -27,7 +27,7 @@ import time
 
 #: a small on-the-fly policy; every image is resized so that batches stack
 POLICY = {
-    "schema_version": 1, "modality": "image", "name": "train-time",
+    "schema_version": 2, "modality": "image", "name": "train-time",
     "preprocess": [{"op": "resize_to", "params": {"width": 32, "height": 32}}],
     "steps": [
         {"op": "hflip", "p": 0.5, "params": {}},

@@ -391,3 +391,23 @@ def test_fuzzed_conditions_raise_only_policy_error(modality: str, when: Any, ver
     assert again.to_json() == policy.to_json()
     x = X if modality == "image" else TEXT
     policy.apply(x, 0, label="a")
+
+
+# ---- genaug policy validate accepts both versions ---------------------------------------------------
+@pytest.mark.parametrize("path", V1_FILES + V2_FILES, ids=[p.stem for p in V1_FILES + V2_FILES])
+def test_cli_policy_validate_accepts_v1_and_v2(path: Path, capsys: pytest.CaptureFixture[str]):
+    from genaug_desktop.cli import main
+
+    assert main(["policy", "validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out and str(path) in out
+
+
+def test_cli_policy_validate_names_the_path_of_a_bad_condition(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from genaug_desktop.cli import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(pol({"op": "hflip"}, {"op": "vflip"}, {"op": "rotate", "when": {"label": {"in": []}}})))
+    assert main(["policy", "validate", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "$.steps[2].when.label.in" in err and "Traceback" not in err
