@@ -42,7 +42,8 @@ def _quiet_ray_logs() -> None:
 class RaySession:
     """Ray for the length of one job.
 
-    With ``engine.address`` it joins that cluster. Otherwise, when this process has no Ray yet,
+    With ``engine.address`` (or the ``RAY_ADDRESS`` environment variable, Ray's own convention,
+    which is how the window joins a cluster) it joins that cluster. Otherwise, when this process has no Ray yet,
     it starts a local one with ``num_cpus = engine.workers`` (default: every core), no
     dashboard, usage statistics off, quiet logs, and shuts it down at the end. A Ray this
     process had already started (a notebook, tests) is used as it is and left running.
@@ -63,13 +64,14 @@ class RaySession:
         kwargs: dict[str, Any] = dict(
             include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, configure_logging=True,
         )
+        address = self.engine.address or os.environ.get("RAY_ADDRESS") or None
         try:
-            if self.engine.address:
-                ray.init(address=self.engine.address, **kwargs)
+            if address:
+                ray.init(address=address, **kwargs)
             else:
                 ray.init(num_cpus=max(1, self.engine.workers or os.cpu_count() or 1), **kwargs)
         except Exception as exc:  # ConnectionError, RuntimeError, ValueError... from ray.init
-            where = f"the Ray cluster at {self.engine.address}" if self.engine.address else "a local Ray"
+            where = f"the Ray cluster at {address}" if address else "a local Ray"
             raise EngineError(f"cannot start {where}: {_short(exc)}") from None
         self.owned = True
         _quiet_ray_logs()
