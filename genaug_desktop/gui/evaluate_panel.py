@@ -181,9 +181,9 @@ class EvaluatePanel(QWidget):
         self.status_label.setWordWrap(True)
         self.status_label.setStyleSheet(f"color: {MUTED.name()};")
 
-        self.history = QTableWidget(0, 6)
+        self.history = QTableWidget(0, 7)
         self.history.setObjectName("evaluationHistory")
-        self.history.setHorizontalHeaderLabels(["When", "Metric", "Real only", "+ Accepted", "+ All", "Seeds"])
+        self.history.setHorizontalHeaderLabels(["When", "Metric", "Accepted", "Real only", "+ Accepted", "+ All", "Seeds"])
         self.history.verticalHeader().setVisible(False)
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -322,7 +322,7 @@ class EvaluatePanel(QWidget):
             self.history.insertRow(r)
             metric = "accuracy" if entry.get("metric") == "accuracy" else f"{entry.get('params', {}).get('model', '')} loss"
             cells = [str(entry.get("created_at", ""))[5:16].replace("T", " "), metric,
-                     short(entry.get("real_only"), entry), short(entry.get("with_accepted"), entry),
+                     f"{int(entry.get('counts', {}).get('accepted', 0)):,}", short(entry.get("real_only"), entry), short(entry.get("with_accepted"), entry),
                      short(entry.get("with_all"), entry), str(len(entry.get("seeds", [])))]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -82,6 +82,7 @@ def test_a_run_shows_the_sentence_the_chart_and_is_stored(qtbot, panel, project)
     assert [s.name for s in panel.delta_chart.series] == ["Real + accepted − real only", "Real + all − real only"]
     assert colours(panel.chart) > empty_colours + 3  # bars and whiskers were painted
     assert panel.history.rowCount() == 1 and panel.history.item(0, 1).text() == "accuracy"
+    assert panel.history.item(0, 2).text() == str(stored[0]["counts"]["accepted"])
     assert panel.status_label.text() == f"Stored as run {stored[0]['id']}."
     assert panel.run_button.isEnabled() and not panel.cancel_button.isVisibleTo(panel)
 

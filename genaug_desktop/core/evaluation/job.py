@@ -246,8 +246,11 @@ def evaluate_job(
 ) -> Job[EvaluationResult]:
     """Compare real-only with real + accepted (and real + all) candidates on held-out real items.
 
-    *seeds* is a count (seeds 0..N-1) or explicit seeds; *epochs* defaults per modality. Yields
-    :class:`Progress`; returns an :class:`EvaluationResult`, stored in the project when *store*.
+    *seeds* is a count (seeds 0..N-1) or explicit seeds; *epochs* defaults per modality. With
+    fewer than two classes the comparison is the built-in generator's held-out loss instead
+    (``metric="held_out_loss"``, lower is better, no per-class figures; *epochs* are then the
+    generator's). Yields :class:`Progress`; returns an :class:`EvaluationResult`, stored in the
+    project when *store*.
     Raises :class:`EvaluationError` for projects that cannot be evaluated and ``Cancelled``
     (storing nothing) when *cancel* is set.
     """
