@@ -48,9 +48,6 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(["genaug-desktop"])
     app.setApplicationName("genaug-desktop")
-    from genaug_desktop.gui.theme import ThemeController
-
-    theme = ThemeController(args.theme, app)  # noqa: F841  (kept alive for the whole run)
 
     def pump(seconds: float = 0.3) -> None:
         end = time.monotonic() + seconds
@@ -76,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         _shrink(path)
         print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
-    window = MainWindow(AppSettings())
+    settings = AppSettings()
+    settings.theme = args.theme  # the window's theme controller applies it
+    window = MainWindow(settings)
     window.resize(*DEFAULT_SIZE)
     window.show()
     pump(0.5)

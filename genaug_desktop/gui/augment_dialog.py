@@ -127,7 +127,7 @@ class AugmentDialog(QDialog):
             sizes = ", ".join(f"{label} {n:,}" for label, n in sorted(self.class_sizes.items())[:6])
             more = "…" if len(self.class_sizes) > 6 else ""
             note = QLabel(f"Classes now: {sizes}{more}")
-            note.setStyleSheet("color: #6b7280;")
+            note.setStyleSheet("color: palette(placeholder-text);")
             make.addWidget(note, 2, 0, 1, 2)
 
         self.all_radio = QRadioButton(f"All items ({len(items):,})")

@@ -59,7 +59,7 @@ class PolicyEditorDock(QDockWidget):
         )
         waiting = QLabel("Loading the policy editor…")
         waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        waiting.setStyleSheet("color: #6b7280;")
+        waiting.setStyleSheet("color: palette(placeholder-text);")
         self.setWidget(waiting)
 
     def set_editor(self, editor: PolicyEditor) -> None:

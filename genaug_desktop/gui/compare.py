@@ -236,7 +236,7 @@ def status_pill_style(badge: str) -> tuple[str, str]:
 
 def _caption() -> QLabel:
     label = QLabel()
-    label.setStyleSheet("color: #4b5563;")
+    label.setStyleSheet("color: palette(placeholder-text);")
     label.setWordWrap(False)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     return label
@@ -260,7 +260,7 @@ def _text_browser() -> QTextBrowser:
     view = QTextBrowser()
     view.setOpenLinks(False)
     view.setFrameShape(QFrame.Shape.NoFrame)
-    view.setStyleSheet("QTextBrowser { background: #ffffff; border: 1px solid #d7dbe1; border-radius: 6px; padding: 6px; }")
+    view.setStyleSheet("QTextBrowser { background: palette(base); border: 1px solid palette(midlight); border-radius: 6px; padding: 6px; }")
     view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the review grid
     return view
 
@@ -313,7 +313,7 @@ class CompareView(QWidget):
 
         self.empty = QLabel("Select a candidate to compare it with its source.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #6b7280;")
+        self.empty.setStyleSheet("color: palette(placeholder-text);")
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty)
         self.pages.addWidget(image_page)
@@ -321,7 +321,7 @@ class CompareView(QWidget):
         self._image_page, self._text_page = image_page, text_page
 
         self.footer = QLabel()
-        self.footer.setStyleSheet("color: #6b7280;")
+        self.footer.setStyleSheet("color: palette(placeholder-text);")
         self.footer.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 

@@ -36,7 +36,7 @@ def _section_label(text: str) -> QLabel:
     font = QFont(label.font())
     font.setBold(True)
     label.setFont(font)
-    label.setStyleSheet("color: #374151; padding: 6px 2px 2px 2px;")
+    label.setStyleSheet("color: palette(window-text); padding: 6px 2px 2px 2px;")
     return label
 
 
@@ -59,7 +59,7 @@ class DatasetBrowser(QWidget):
         self.name_label.setFont(name_font)
         self.name_label.setWordWrap(True)
         self.path_label = QLabel("")
-        self.path_label.setStyleSheet("color: #6b7280;")
+        self.path_label.setStyleSheet("color: palette(placeholder-text);")
         self.path_label.setWordWrap(True)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 

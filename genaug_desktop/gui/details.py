@@ -116,7 +116,7 @@ class DetailsPanel(QWidget):
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.subtitle = QLabel("Select an item in the grid to see it here.")
-        self.subtitle.setStyleSheet("color: #6b7280;")
+        self.subtitle.setStyleSheet("color: palette(placeholder-text);")
         self.subtitle.setWordWrap(True)
 
         self.preview = ImagePreview()
@@ -137,7 +137,7 @@ class DetailsPanel(QWidget):
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         for field in self.FIELDS:
             name = QLabel(field)
-            name.setStyleSheet("color: #6b7280;")
+            name.setStyleSheet("color: palette(placeholder-text);")
             value = QLabel("")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setWordWrap(True)

@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
         self.summary_label = QLabel("")
         self.summary_label.setObjectName("summary")
         self.progress_label = QLabel("")
-        self.progress_label.setStyleSheet("color: #4b5563;")
+        self.progress_label.setStyleSheet("color: palette(placeholder-text);")
         self.progress_bar = QProgressBar()
         self.progress_bar.setFixedWidth(180)
         self.progress_bar.setMaximumHeight(16)

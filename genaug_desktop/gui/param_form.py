@@ -588,7 +588,7 @@ class ParamForm(QWidget):
             self.labels[param.name] = label
             layout.addRow(label, field)
         self.empty_label = QLabel("No parameters.")
-        self.empty_label.setStyleSheet("color: #6b7280;")
+        self.empty_label.setStyleSheet("color: palette(placeholder-text);")
         self.empty_label.setVisible(not self.fields)
         layout.addRow(self.empty_label)
         self.error_label = QLabel()

@@ -91,7 +91,7 @@ MERGE_WINDOW_S = 2.0
 POLICY_FILTER = "Policy files (*.json);;All files (*)"
 #: The document a modality starts with: a preset, so the preview shows something at once.
 INITIAL_PRESETS = {"image": "image_light", "text": "text_typos"}
-_MUTED = "color: #6b7280;"
+_MUTED = "color: palette(placeholder-text);"
 _PANEL_TITLE = "font-weight: 600; padding: 2px 0;"
 
 

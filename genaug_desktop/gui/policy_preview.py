@@ -402,7 +402,7 @@ class PolicyPreview(QWidget):
         self.reshuffle_button.setAutoRaise(True)
         self.status_label = QLabel("")
         self.status_label.setObjectName("previewStatus")
-        self.status_label.setStyleSheet("color: #6b7280;")
+        self.status_label.setStyleSheet("color: palette(placeholder-text);")
 
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 4, 8, 4)

@@ -143,7 +143,7 @@ class StatsPanel(QWidget):
         self._timer.setObjectName("statsRefresh")
 
         self.summary = QLabel()
-        self.summary.setStyleSheet("color: #4b5563;")
+        self.summary.setStyleSheet("color: palette(placeholder-text);")
         self.status_chart = BarChart("By status")
         self.origin_chart = BarChart("By origin and round")
         self.rule_chart = BarChart("Rejections per rule")
@@ -162,7 +162,7 @@ class StatsPanel(QWidget):
         self.rule_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self._rule_chosen = False
         self.measure_label = QLabel()
-        self.measure_label.setStyleSheet("color: #6b7280;")
+        self.measure_label.setStyleSheet("color: palette(placeholder-text);")
 
         grid = self.grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
@@ -193,13 +193,13 @@ class StatsPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
-        scroll.setStyleSheet("QScrollArea { background: #f4f5f7; } #statsBody { background: #f4f5f7; }")
+        scroll.setStyleSheet("QScrollArea { background: palette(alternate-base); } #statsBody { background: palette(alternate-base); }")
         body.setObjectName("statsBody")
 
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: #6b7280; padding: 24px;")
+        self.empty.setStyleSheet("color: palette(placeholder-text); padding: 24px;")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(scroll)

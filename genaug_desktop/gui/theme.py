@@ -10,10 +10,15 @@ and the shared colours of :mod:`genaug_desktop.gui.colors` are switched with the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from genaug_desktop.gui.settings import THEMES
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 # (role, active colour, disabled colour or None for the same)
 _DARK_ROLES: tuple[tuple[QPalette.ColorRole, str, str | None], ...] = (
@@ -23,7 +28,7 @@ _DARK_ROLES: tuple[tuple[QPalette.ColorRole, str, str | None], ...] = (
     (QPalette.ColorRole.AlternateBase, "#26282c", None),
     (QPalette.ColorRole.ToolTipBase, "#3a3d43", None),
     (QPalette.ColorRole.ToolTipText, "#e4e6ea", None),
-    (QPalette.ColorRole.PlaceholderText, "#8a8f98", None),
+    (QPalette.ColorRole.PlaceholderText, "#9a9fa8", None),  # muted text, 4.5:1 on Window
     (QPalette.ColorRole.Text, "#e4e6ea", "#7c818a"),
     (QPalette.ColorRole.Button, "#35383d", "#2e3034"),
     (QPalette.ColorRole.ButtonText, "#e4e6ea", "#7c818a"),
@@ -87,6 +92,16 @@ def _request_scheme(preference: str) -> None:
         hints.setColorScheme(Qt.ColorScheme.Dark if preference == "dark" else Qt.ColorScheme.Light)
 
 
+def refresh_style_sheets(app: QApplication) -> None:
+    """Re-apply every style sheet that names a palette role: Qt resolves ``palette(...)`` when a
+    sheet is set, so without this the panels would keep the old theme's colours."""
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if "palette(" in sheet:
+            widget.setStyleSheet("")
+            widget.setStyleSheet(sheet)
+
+
 class ThemeController(QObject):
     """Applies the theme preference to the application and keeps following the system.
 
@@ -148,6 +163,8 @@ class ThemeController(QObject):
             palette = self._light_palette()
         colors.use_dark(theme == "dark")
         app.setPalette(palette)
+        if isinstance(app, QApplication):
+            refresh_style_sheets(app)
         changed = theme != self._theme
         self._theme = theme
         if changed:

@@ -71,3 +71,25 @@ def test_system_preference_follows_the_desktop(qapp, monkeypatch: pytest.MonkeyP
 def test_unknown_theme_is_refused() -> None:
     with pytest.raises(ValueError, match="theme must be one of system, light, dark, not 'sepia'"):
         effective_theme("sepia")
+
+
+def test_style_sheets_naming_palette_roles_follow_a_switch(qtbot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel("muted words in a panel")
+    label.setStyleSheet("color: palette(placeholder-text);")  # how the panels write muted text
+    qtbot.addWidget(label)
+    label.show()
+
+    def ink() -> QColor:
+        image = label.grab().toImage()
+        colours = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())]
+        return max(colours, key=lambda c: abs(c.lightness() - colours[0].lightness()))
+
+    placeholder = QPalette.ColorRole.PlaceholderText
+    light_ink = ink()
+    controller = ThemeController("dark")
+    assert ink().name() == dark_palette().color(placeholder).name() != light_ink.name()
+    assert _contrast(ink(), dark_palette().color(QPalette.ColorRole.Window)) >= 4.5
+    controller.set_preference("light")
+    assert ink().name() == light_ink.name()
