@@ -116,7 +116,7 @@ def augment_units(
 ) -> list[dict[str, Any]]:
     """Make every variant of every unit. Returns candidate rows, or {"error": reason, "key": key}."""
     from genaug_desktop.core.atomic import DiskFullError
-    from genaug_desktop.core.datasets.images import ImageProblem
+    from genaug_desktop.core.datasets.images import ImageProblem, check_source
     from genaug_desktop.core.policy import derive_seed, encode_png, load_image_array
     from genaug_desktop.core.store.blobs import write_blob
 
@@ -127,6 +127,7 @@ def augment_units(
         try:
             if policy.modality == "image":
                 assert unit.path is not None
+                check_source(unit.path, unit.sha256)  # never a file swapped in (or linked in) since the scan
                 x = policy.run_preprocess(load_image_array(unit.path))
             else:
                 text = unit.text or ""

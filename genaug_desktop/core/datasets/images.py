@@ -192,6 +192,26 @@ def probe_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageHeader:
         return ImageHeader(digest.hexdigest(), size, width, height, fmt, img.mode)
 
 
+def check_source(path: str, sha256: str) -> None:
+    """Raise :class:`ImageProblem` unless *path* still holds the bytes hashed at scan time.
+
+    A source edited, replaced, or swapped for a link to a file outside the dataset after the
+    scan is then never used in its place (and provenance never cites a hash it does not have).
+    """
+    try:
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    except FileNotFoundError:
+        raise ImageProblem("the source file is missing (moved or deleted since the project was made)") from None
+    except PermissionError:
+        raise ImageProblem("permission denied") from None
+    except OSError as exc:
+        raise ImageProblem(f"cannot read file: {exc.strerror or exc}") from None
+    if digest != sha256:
+        raise ImageProblem("the source file changed since the project was made (its content is not what was "
+                           "scanned); scan the dataset again to use it")
+
+
 def load_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS, draft: tuple[int, int] | None = None) -> Image.Image:
     """Decode the first frame fully with EXIF orientation applied.
 
