@@ -356,7 +356,8 @@ def test_derive_seed_is_stable():
 OP_NAMES = sorted(registry())
 PARAM_NAMES = sorted({p.name for cls in registry().values() for p in cls.params})
 KEYS = ["op", "p", "params", "enabled", "one_of", "some_of", "sequence", "n", "schema_version", "modality",
-        "preprocess", "steps", "name", "description", *PARAM_NAMES]
+        "preprocess", "steps", "name", "description", "when", "label", "in", "not_in", "width", "height", "chars",
+        "words", "min", "max", *PARAM_NAMES]
 
 scalars = (
     st.none() | st.booleans() | st.integers() | st.sampled_from([10**400, -(10**400), 2**63, 2**64])
@@ -373,7 +374,7 @@ step_like = st.recursive(
     st.fixed_dictionaries(
         {"op": st.sampled_from(OP_NAMES) | json_ish},
         optional={"p": json_ish, "params": st.dictionaries(st.sampled_from(PARAM_NAMES), json_ish, max_size=3) | json_ish,
-                  "enabled": json_ish},
+                  "enabled": json_ish, "when": json_ish},
     ),
     lambda children: st.fixed_dictionaries({"one_of": st.lists(children, max_size=3)}, optional={"p": json_ish})
     | st.fixed_dictionaries({"some_of": st.lists(children, max_size=3)}, optional={"n": json_ish, "p": json_ish})
@@ -383,7 +384,7 @@ step_like = st.recursive(
 policy_like = st.fixed_dictionaries(
     {},
     optional={
-        "schema_version": st.just(1) | json_ish,
+        "schema_version": st.sampled_from([1, 2]) | json_ish,
         "modality": st.sampled_from(["image", "text"]) | json_ish,
         "steps": st.lists(step_like, max_size=4) | json_ish,
         "preprocess": st.lists(step_like, max_size=2) | json_ish,
