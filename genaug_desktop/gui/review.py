@@ -874,8 +874,12 @@ class ReviewPanel(QWidget):
 
     def _fit_filter_bar(self) -> None:
         """Show the key reminder only when it fits whole beside the filters."""
-        used = sum(c.sizeHint().width() + 6 for c in self._combos() if not c.isHidden())
-        used += self.shown_label.sizeHint().width() + 20
+        row = self.filter_bar.layout()
+        margins = row.contentsMargins()
+        beside = [c for c in self._combos() if not c.isHidden()] + [self.shown_label]
+        # Every widget before it, the spacing after each and the bar's margins (without the
+        # spacing the reminder was shown a few pixels too narrow, its first letters cut off).
+        used = sum(w.sizeHint().width() + row.spacing() for w in beside) + margins.left() + margins.right()
         self.keys_label.setVisible(self.width() - used >= self.keys_label.sizeHint().width())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

@@ -289,7 +289,9 @@ class Stages:
         self.saved: list[Path] = []
 
     def shot(self, widget: QWidget, name: str) -> Path:
-        QApplication.processEvents()
+        for _ in range(3):  # pending layouts (a label's new text) settle before the picture
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            QApplication.processEvents()
         path = self.folder / f"{len(self.saved) + 1:02d}-{name}.png"
         image = widget.grab()
         assert not image.isNull() and image.width() > 0, f"empty screenshot of {name}"

@@ -352,3 +352,23 @@ def test_new_candidates_are_added_while_a_job_stores_them(qtbot, cache, open_pro
     assert [panel.model.index(panel.model.row_of_id(i)).data(BadgeRole) for i in (9, 10)] == ["rule", "rule"]
     assert panel.rule_combo.findData("length") > 0
     settle(qtbot, panel)
+
+
+def test_the_key_reminder_shows_whole_or_not_at_all(qtbot, cache, open_project, text_path: Path) -> None:
+    """At every width the reminder of the keys is either hidden or wide enough for its text (it
+    used to be shown a few pixels short, its first letters cut off)."""
+    from PySide6.QtWidgets import QApplication
+
+    panel = make_panel(qtbot, cache, open_project(text_path))
+    settle(qtbot, panel)
+    label = panel.keys_label
+    shown = hidden = 0
+    for width in range(560, 1000, 6):
+        panel.resize(width, 700)
+        QApplication.processEvents()
+        if label.isVisible():
+            shown += 1
+            assert label.width() >= label.sizeHint().width(), (width, label.width(), label.sizeHint().width())
+        else:
+            hidden += 1
+    assert shown and hidden  # both cases were seen
