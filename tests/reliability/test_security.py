@@ -7,6 +7,7 @@ labels and destinations)."""
 from __future__ import annotations
 
 import ast
+import io
 import json
 import os
 import struct
@@ -18,8 +19,7 @@ import pytest
 from genaug_desktop.core.policy import Policy, PolicyError
 from genaug_desktop.core.rules.ruleset import RuleSet, RuleSetError
 
-from .conftest import LIGHT_IMAGE_POLICY
-from .helpers import genaug, image_tree, noise_png, text_csv, tree_hashes
+from .helpers import genaug, image_tree, noise_png, tree_hashes
 
 PACKAGE = Path(__file__).resolve().parents[2] / "genaug_desktop"
 
@@ -172,15 +172,22 @@ def test_a_catastrophic_block_list_pattern_cannot_stall_the_filter(tmp_path: Pat
 
 
 # ---- links out of the dataset root -----------------------------------------------------------------------------
-def test_a_source_swapped_for_a_link_after_the_scan_is_not_exported(tmp_path: Path) -> None:
-    data = image_tree(tmp_path / "data", {"a": 3})
+def _swapped_source_project(tmp_path: Path, n: int) -> tuple[Path, Path]:
+    """A project whose first source was replaced, after the scan, by a link to a file outside
+    the dataset root; returns (project, the outside file)."""
+    data = image_tree(tmp_path / "data", {"a": n})
     secret = tmp_path / "secret.png"
     secret.write_bytes(noise_png(16, 12, seed=99))
     project = tmp_path / "p.genaug"
     assert genaug("init", str(project), str(data)).returncode == 0
     victim = data / "a" / "a0.png"
     victim.unlink()
-    os.symlink(secret, victim)  # swapped after the scan: a link out of the root
+    os.symlink(secret, victim)
+    return project, secret
+
+
+def test_a_source_swapped_for_a_link_after_the_scan_is_not_exported(tmp_path: Path) -> None:
+    project, secret = _swapped_source_project(tmp_path, 3)
     out = tmp_path / "out"
     proc = genaug("export", str(project), "--out", str(out), "--format", "imagefolder", "--include-originals",
                   "--status", "pending")
@@ -193,23 +200,16 @@ def test_a_source_swapped_for_a_link_after_the_scan_is_not_exported(tmp_path: Pa
 
 
 def test_a_source_swapped_for_a_link_after_the_scan_is_not_augmented(tmp_path: Path) -> None:
-    data = image_tree(tmp_path / "data", {"a": 2})
-    secret = tmp_path / "secret.png"
-    secret.write_bytes(noise_png(16, 12, seed=99))
-    project = tmp_path / "p.genaug"
-    assert genaug("init", str(project), str(data)).returncode == 0
-    victim = data / "a" / "a0.png"
-    victim.unlink()
-    os.symlink(secret, victim)
+    project, secret = _swapped_source_project(tmp_path, 2)
     policy = tmp_path / "policy.json"
     policy.write_text('{"schema_version": 1, "modality": "image", "steps": []}')
     proc = genaug("augment", str(project), "--policy", str(policy), "--workers", "1")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-    from genaug_desktop.core.policy import decode_png
-    from genaug_desktop.core.store import Project
     import numpy as np
     from PIL import Image
-    import io
+
+    from genaug_desktop.core.policy import decode_png
+    from genaug_desktop.core.store import Project
 
     secret_pixels = np.asarray(Image.open(io.BytesIO(secret.read_bytes())).convert("RGB"))
     with Project.open(str(project)) as p:

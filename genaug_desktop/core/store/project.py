@@ -45,7 +45,7 @@ def _store_error(exc: sqlite3.Error, db_path: str) -> ProjectError | None:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return ProjectError(
-            f"{db_path}: the project stayed busy in another program for {BUSY_TIMEOUT_S:.0f} s; "
+            f"{db_path}: the project stayed busy in another program for {BUSY_TIMEOUT_S:g} s; "
             "nothing of this step was saved; try again when the other work is done"
         )
     if "disk is full" in text or "disk full" in text:
