@@ -570,9 +570,14 @@ class PolicyPreview(QWidget):
             text = f"{len(result.variants)} variants in {result.seconds * 1000:.0f} ms"
             if failed:
                 text += f" · {failed} failed"
+            tip = f"seed {result.request.seed}; {result.prefix_hits} variants reused the steps before the one being edited"
+            skipped = {str(link.get("op")): str(link["skipped"]) for v in result.variants for link in v.chain
+                       if "skipped" in link}
+            if skipped:
+                text += f" · skipped for this item: {', '.join(sorted(skipped))}"
+                tip += "\n" + "\n".join(f"{op} skipped ({why})" for op, why in sorted(skipped.items()))
             self.status_label.setText(text)
-            self.status_label.setToolTip(f"seed {result.request.seed}; {result.prefix_hits} variants reused the "
-                                         "steps before the one being edited")
+            self.status_label.setToolTip(tip)
         self.rendered.emit(result)
 
     @staticmethod

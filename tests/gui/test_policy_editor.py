@@ -662,10 +662,13 @@ def test_preview_uses_the_items_label_for_conditions(editor: PolicyEditor, pictu
     variants = editor.preview.last_result.variants
     assert variants and all(v.chain == [{"op": "invert", "skipped": "when: label 'cat' is not in {dog}"}] for v in variants)
     assert "invert skipped (when: label 'cat' is not in {dog})" in editor.preview.view.tile_model.tiles[1].tooltip
+    assert editor.preview.status_label.text().endswith("skipped for this item: invert")
+    assert "invert skipped (when: label 'cat' is not in {dog})" in editor.preview.status_label.toolTip()
     editor.edit("cond", pd.set_when(editor.document, ("steps", 0), {"label": {"in": ["dog", "cat"]}}))
     qtbot.waitUntil(lambda: editor.preview.last_result.request.policy["steps"][0]["when"]["label"]["in"] == ["dog", "cat"]
                     and editor.is_settled(), timeout=15000)
     assert all(v.chain[0]["op"] == "invert" and "skipped" not in v.chain[0] for v in editor.preview.last_result.variants)
+    assert "skipped" not in editor.preview.status_label.text()
 
 
 def test_cached_prefix_respects_the_label(picture: Path) -> None:
