@@ -197,9 +197,10 @@ class ConditionsEditor(QWidget):
         self.labels_edit.setEnabled(key is not None)
         labels = split_labels(self.labels_edit.text())
         if key is not None and not labels:
-            if self.classes and not self.labels_edit.text().strip():
-                self.labels_edit.setFocus()
-            self._set_message("Type the labels (comma-separated) or tick them under Classes.", error=False)
+            # an emptied set drops the label condition; the form waits for labels
+            self._change("label", None)
+            self._set_message("Type the labels (comma-separated)" + (" or tick them under Classes." if self.classes
+                                                                     else "."), error=False)
             return
         self._change("label", {key: labels} if key is not None else None)
 

@@ -569,7 +569,11 @@ def test_conditions_added_in_the_editor_show_save_reload_and_undo(editor: Policy
     form = _conditions(editor)
     assert form.mode_combo.currentIndex() == 2 and form.labels_edit.text() == "6, 9"
     assert form.bound_boxes["width"][0].value() == 16 and form.bound_boxes["width"][1].value() == -1
-    # removing every condition removes "when"
+    # emptying the label set drops the label condition; removing every condition removes "when"
+    form.labels_edit.clear()
+    form.labels_edit.editingFinished.emit()
+    assert editor.document["steps"][0]["when"] == {"width": {"min": 16}}
+    assert form.summary_label.text() == "Type the labels (comma-separated)."
     form.mode_combo.setCurrentIndex(0)
     form.bound_boxes["width"][0].setValue(-1)
     assert "when" not in editor.document["steps"][0]
