@@ -159,6 +159,32 @@ def main(argv: list[str] | None = None) -> int:
     shot("09-export", dialog)
     dialog.close()
 
+    # 10-12. Everyday use: preferences, the shortcuts (searched), About; then the dark theme.
+    from genaug_desktop.gui.about import AboutDialog
+    from genaug_desktop.gui.preferences import PreferencesDialog
+    from genaug_desktop.gui.shortcuts import ShortcutsDialog
+
+    preferences = PreferencesDialog(window.settings, window)
+    preferences.show()
+    shot("10-preferences", preferences)
+    preferences.close()
+    shortcuts = ShortcutsDialog(window, window)
+    shortcuts.resize(560, 520)
+    shortcuts.show()
+    shortcuts.search.setText("review")
+    shot("11-shortcuts", shortcuts)
+    shortcuts.close()
+    about = AboutDialog(window)
+    about.show()
+    shot("12-about", about)
+    about.close()
+    if args.theme == "light":
+        window.theme.set_preference("dark")
+        cur.show_review()
+        cur.rules_dock.raise_()
+        wait(window.is_settled, what="the dark theme")
+        shot("13-dark-theme")
+
     window.close()
     window.shutdown()
     return 0

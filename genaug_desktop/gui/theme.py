@@ -93,11 +93,12 @@ def _request_scheme(preference: str) -> None:
 
 
 def refresh_style_sheets(app: QApplication) -> None:
-    """Re-apply every style sheet that names a palette role: Qt resolves ``palette(...)`` when a
-    sheet is set, so without this the panels would keep the old theme's colours."""
+    """Re-apply every widget's style sheet: Qt resolves a sheet's ``palette(...)`` and the colours it
+    leaves to the palette when the sheet is set, so without this the panels would keep the old
+    theme's colours (dark text on a dark window)."""
     for widget in app.allWidgets():
         sheet = widget.styleSheet()
-        if "palette(" in sheet:
+        if sheet:
             widget.setStyleSheet("")
             widget.setStyleSheet(sheet)
 
