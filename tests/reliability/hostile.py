@@ -157,3 +157,23 @@ def _mkdir(path: Path) -> Path:
 def _fifo(path: Path) -> Path:
     os.mkfifo(path)
     return path
+
+
+def export_with_manifest(tmp: Path, case: str) -> Path:
+    """An export folder whose ``manifest.json`` is the hostile JSON file *case* (copied, or the
+    same kind of thing: a link, a folder, a pipe); returns the folder."""
+    import shutil
+
+    export = tmp / "export"
+    export.mkdir()
+    source = JSON_FILES[case](tmp)
+    target = export / "manifest.json"
+    if source.is_symlink():
+        os.symlink(source, target)
+    elif source.is_dir():
+        target.mkdir()
+    elif source.is_fifo():
+        os.mkfifo(target)
+    elif source.exists():
+        shutil.copy(source, target)
+    return export

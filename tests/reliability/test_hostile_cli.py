@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import LIGHT_IMAGE_POLICY
 from .helpers import assert_clear, genaug
-from .hostile import IMAGE_DATASETS, JSON_FILES, PROJECTS, TEXT_DATASETS
+from .hostile import IMAGE_DATASETS, JSON_FILES, PROJECTS, TEXT_DATASETS, export_with_manifest
 
 ALL_DATASETS = {**IMAGE_DATASETS, **TEXT_DATASETS}
 
@@ -130,17 +130,7 @@ def test_rules_import_hostile_file(tmp_path: Path, text_project: Path, case: str
 
 @pytest.mark.parametrize("case", sorted(JSON_FILES))
 def test_verify_hostile_manifest(tmp_path: Path, case: str) -> None:
-    export = tmp_path / "export"
-    export.mkdir()
-    source = JSON_FILES[case](tmp_path)
-    if source.is_symlink():
-        os.symlink(source, export / "manifest.json")
-    elif source.exists() and source.is_dir():
-        (export / "manifest.json").mkdir()
-    elif source.exists() and not source.is_fifo():
-        shutil.copy(source, export / "manifest.json")
-    elif source.exists():
-        os.mkfifo(export / "manifest.json")
+    export = export_with_manifest(tmp_path, case)
     proc = genaug("verify", str(export), timeout=60)
     assert_clear(proc, ok_codes=(1, 2))
 

@@ -13,7 +13,7 @@ from genaug_desktop.core.datasets import DatasetError, ScanOptions, scan
 from genaug_desktop.core.datasets.images import ImageProblem, load_image, make_thumbnail, probe_image, thumbnail_batch
 
 from .helpers import noise_png
-from .hostile import IMAGE_DATASETS, JSON_FILES, TEXT_DATASETS
+from .hostile import IMAGE_DATASETS, JSON_FILES, TEXT_DATASETS, export_with_manifest
 
 #: hostile image file -> what the scan must say about it
 IMAGE_REASONS = {
@@ -132,20 +132,10 @@ def test_a_pipe_as_a_single_file_dataset_is_refused_without_blocking(tmp_path: P
 @pytest.mark.parametrize("case", sorted(JSON_FILES))
 def test_open_export_on_a_hostile_manifest(tmp_path: Path, case: str) -> None:
     """The export reader (genaug_desktop.api) refuses a damaged export with ExportError."""
-    import shutil
-
     from genaug_desktop.api import open_export
     from genaug_desktop.core.export import ExportError
 
-    export = tmp_path / "export"
-    export.mkdir()
-    source = JSON_FILES[case](tmp_path)
-    if source.is_symlink():
-        os.symlink(source, export / "manifest.json")
-    elif source.is_dir():
-        (export / "manifest.json").mkdir()
-    elif source.exists() and not source.is_fifo():
-        shutil.copy(source, export / "manifest.json")
+    export = export_with_manifest(tmp_path, case)
     (export / "images").mkdir()
     (export / "images" / "a.png").write_bytes(noise_png())
     with pytest.raises(ExportError):
