@@ -9,7 +9,7 @@ import html
 import os
 import sys
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -142,7 +142,8 @@ class WelcomePage(QWidget):
         recent = QVBoxLayout()
         recent.setSpacing(8)
         recent.addWidget(_heading("Recent"))
-        recent.addWidget(self.recent_empty)
+        # Either the note or the list shows; each takes the height, so the heading stays on top.
+        recent.addWidget(self.recent_empty, 1, Qt.AlignmentFlag.AlignTop)
         recent.addWidget(self.recent_list, 1)
 
         columns = QHBoxLayout()

@@ -93,3 +93,34 @@ def test_style_sheets_naming_palette_roles_follow_a_switch(qtbot) -> None:
     assert _contrast(ink(), dark_palette().color(QPalette.ColorRole.Window)) >= 4.5
     controller.set_preference("light")
     assert ink().name() == light_ink.name()
+
+
+def test_welcome_page_switches_with_the_theme(qtbot, tmp_path) -> None:
+    from PySide6.QtWidgets import QFrame
+
+    from genaug_desktop.gui.main_window import MainWindow
+    from genaug_desktop.gui.settings import AppSettings
+
+    window = MainWindow(AppSettings())
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    window.settings.add_recent(str(tmp_path))
+    window._refresh_recent()
+    welcome = window.welcome
+    card = welcome.findChild(QFrame, "welcomeCard")
+
+    def card_colour() -> QColor:
+        corner = card.mapTo(welcome, card.rect().topLeft())
+        return welcome.grab().toImage().pixelColor(corner.x() + 12, corner.y() + 12)
+
+    assert card_colour().lightness() > 200
+    window.theme.set_preference("dark")
+    dark_card = card_colour()
+    assert dark_card.lightness() < 80
+    # The title and the recent entries are drawn in the dark inks, readable on the dark card.
+    ink = QColor("#e4e6ea")
+    assert _contrast(dark_card, ink) >= 4.5
+    assert "color: #e4e6ea" in welcome.styleSheet()
+    label = welcome.recent_list.itemWidget(welcome.recent_list.item(0))
+    assert ink.name() in label.text()
