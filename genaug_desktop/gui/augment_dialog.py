@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -362,7 +362,9 @@ class AugmentController(QObject):
     def _on_session_loaded(self) -> None:
         if self._continue_after_open and self.session.project is not None:
             self._continue_after_open = False
-            self.request()
+            # After every other slot of ``loaded`` (the review panel opening the project, the
+            # session ending its busy state): the dialog's event loop must not run inside them.
+            QTimer.singleShot(0, self.request)
 
     def run(self, policy: Policy, options: AugmentOptions, item_keys: list[str] | None = None) -> None:
         """Start core ``augment_job`` on the open project."""

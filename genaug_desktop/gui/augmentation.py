@@ -114,7 +114,7 @@ class AugmentationWorkspace(QObject):
         )
         session.opened.connect(lambda _title: self.show_item(None, None))
         session.loaded.connect(self._on_loaded)
-        session.busy_changed.connect(lambda busy: None if busy else self._maybe_build_editor())  # e.g. cancelled
+        session.busy_changed.connect(self._on_session_busy)
         session.project_closing.connect(self._on_project_closing)
         c = self.controller
         c.notice.connect(window.message_bar.show_message)
@@ -244,6 +244,15 @@ class AugmentationWorkspace(QObject):
     def _on_project_closing(self) -> None:
         # Jobs that read the project stop (and their threads end) before its database closes.
         self.controller.shutdown()
+
+    def _on_session_busy(self, busy: bool) -> None:
+        if busy:
+            return
+        self._maybe_build_editor()  # e.g. loading was cancelled
+        if self.controller.is_busy:
+            # The window hid its progress and Cancel because the session is done loading; an
+            # augmentation is still running (it started as the project finished opening).
+            self._on_busy(True)
 
     def _on_busy(self, busy: bool) -> None:
         self.window._set_busy(busy)

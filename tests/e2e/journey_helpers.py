@@ -383,15 +383,21 @@ def augment_from_editor(qtbot: Any, window: Any, project: Path, per_item: int, s
 
     from genaug_desktop.gui.augment_dialog import AugmentDialog
 
+    # What the status bar showed while the job ran: (progress shown, Cancel shown, the text).
+    seen: list[tuple[bool, bool, str]] = []
+    controller.progress_changed.connect(lambda progress: seen.append(
+        (window.progress_bar.isVisible(), window.cancel_button.isVisible(), window.progress_label.text())))
     with answer_modal(QMessageBox, create), answer_modal(QFileDialog, save_as), answer_modal(AugmentDialog, options):
         click(qtbot, editor.augment_button)
         wait_until(qtbot, lambda: window.session.project is not None and controller.is_busy or
                    controller.last_result is not None, "the augmentation to start")
     activate(qtbot, window)
-    wait_until(qtbot, lambda: window.progress_bar.isVisible() or controller.last_result is not None,
-               "progress in the status bar")
     wait_until(qtbot, lambda: not controller.is_busy and controller.last_result is not None,
                "the augmentation to finish", timeout=120_000)
+    augmenting = [s for s in seen if "of" in s[2]]  # the job's own reports ("… 12 of 102 …")
+    assert augmenting and all(bar and cancel for bar, cancel, _text in augmenting), seen
+    assert not window.progress_bar.isVisible() and not window.cancel_button.isVisible(), "progress left on screen"
+    assert window.message_bar.message.startswith("Augmentation:"), window.message_bar.message
     assert project.is_dir() and (project / "project.sqlite").is_file()
     assert window.session.project is not None and Path(window.session.project.path) == project
     result = controller.last_result
@@ -450,8 +456,9 @@ def approve_a_rule_and_filter(qtbot: Any, window: Any, stages: Stages) -> Any:
 
 def review_with_keyboard(qtbot: Any, window: Any, stages: Stages) -> dict[int, str]:
     """Click the Review tab, show the pending candidates, click the first card and decide with the
-    documented keys: A accept, R reject, Space skip, Ctrl+Z undo. Returns {id: decision} of what
-    a person decided (after the undo), read from the cards as the keys were pressed."""
+    documented keys: A accept, R reject, Space skip, Ctrl+Z undo, Shift+Space back (and change a
+    decision). Returns {id: decision} of what a person decided, read from the cards as the keys
+    were pressed."""
     review = window.curation.review
     show_tab(qtbot, window.augmentation.grid_tabs, review)
     wait_until(qtbot, review.is_settled, "the review grid to load")
@@ -460,7 +467,11 @@ def review_with_keyboard(qtbot: Any, window: Any, stages: Stages) -> dict[int, s
     pending_at = combo.findData("pending")
     assert pending_at >= 0, "the status filter has no Pending entry"
     combo.setFocus()
-    combo.setCurrentIndex(pending_at)  # (a combo box's popup does not open offscreen; the index is what a pick sets)
+    for _ in range(combo.count()):  # the arrow keys step through a focused combo box's entries
+        if combo.currentIndex() == pending_at:
+            break
+        qtbot.keyClick(combo, Qt.Key.Key_Down if combo.currentIndex() < pending_at else Qt.Key.Key_Up)
+    assert combo.currentData() == "pending", combo.currentText()
     wait_until(qtbot, lambda: review.model.rowCount() > 0, "pending candidates in the review grid")
     stages.shot(window, "review-pending")
     view = review.view
@@ -470,7 +481,8 @@ def review_with_keyboard(qtbot: Any, window: Any, stages: Stages) -> dict[int, s
 
     decided: dict[int, str] = {}
     keys = [("A", "accepted"), ("A", "accepted"), ("R", "rejected"), ("Space", None), ("A", "accepted"),
-            ("R", "rejected"), ("A", "accepted"), ("undo", None), ("R", "rejected"), ("A", "accepted")]
+            ("R", "rejected"), ("A", "accepted"), ("undo", None), ("R", "rejected"), ("Shift+Space", None),
+            ("A", "accepted")]
     last: int | None = None
     for key, status in keys:
         if key == "undo":
@@ -481,6 +493,11 @@ def review_with_keyboard(qtbot: Any, window: Any, stages: Stages) -> dict[int, s
             continue
         row = review.current_row()
         assert row is not None, "no current card"
+        if key == "Shift+Space":  # back one card: the next A changes the decision just made
+            qtbot.keyClick(view, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)
+            wait_until(qtbot, lambda r=row.id: review.current_row() is not None and review.current_row().id != r,
+                       "Shift+Space to move back")
+            continue
         qt_key = {"A": Qt.Key.Key_A, "R": Qt.Key.Key_R, "Space": Qt.Key.Key_Space}[key]
         qtbot.keyClick(view, qt_key)
         if status is not None:

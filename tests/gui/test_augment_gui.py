@@ -152,8 +152,14 @@ def test_plain_dataset_offers_to_create_a_project_first(qtbot, make_window, imag
     window = make_window()
     window.open_path(str(image_folder))
     wait_loaded(qtbot, window)
+    # What the status bar shows while the augmentation runs (it starts as the new project opens).
+    shown: list[tuple[bool, bool, bool]] = []
+    window.augmentation.controller.progress_changed.connect(lambda p: shown.append(
+        (p.message.startswith("Augmented"), window.progress_bar.isVisible(), window.cancel_button.isVisible())))
     window.augmentation.controller.request()
     wait_augmented(qtbot, window)
+    augmenting = [(bar, cancel) for is_job, bar, cancel in shown if is_job]
+    assert augmenting and all(bar and cancel for bar, cancel in augmenting), shown
     assert asked == [str(image_folder)]
     assert (where / "project.sqlite").is_file()
     assert window.session.project is not None and window.session.state.kind == "project"
