@@ -13,7 +13,7 @@ import math
 import multiprocessing
 import os
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -302,22 +302,27 @@ def augment_job(
     else:
         ctx = multiprocessing.get_context("forkserver")
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
-            pending: dict[cf.Future[list[dict[str, Any]]], list[WorkUnit]] = {}
-            queue = list(batches)
+            # Batches are stored in submission order (not as they finish), so the candidates get
+            # the same ids whatever the number of workers or the engine.
+            pending: deque[tuple[cf.Future[list[dict[str, Any]]], list[WorkUnit]]] = deque()
+            queue = deque(batches)
             try:
                 while queue or pending:
                     while queue and len(pending) < workers * 2:
-                        b = queue.pop(0)
-                        pending[pool.submit(augment_units, policy_json, policy_sha, b, seed, blobs_dir)] = b
-                    finished, _ = cf.wait(list(pending), timeout=0.2, return_when=cf.FIRST_COMPLETED)
+                        b = queue.popleft()
+                        pending.append((pool.submit(augment_units, policy_json, policy_sha, b, seed, blobs_dir), b))
+                    fut, b = pending[0]
+                    try:
+                        rows = fut.result(timeout=0.2)
+                    except cf.TimeoutError:
+                        cancel.raise_if_cancelled()
+                        continue
                     cancel.raise_if_cancelled()
-                    for fut in finished:
-                        b = pending.pop(fut)
-                        rows = fut.result()
-                        before = len(result.candidate_ids)
-                        store(rows)
-                        done += sum(len(u.variants) for u in b)
-                        yield Progress(done, total, progress_message(), payload=result.candidate_ids[before:])
+                    pending.popleft()
+                    before = len(result.candidate_ids)
+                    store(rows)
+                    done += sum(len(u.variants) for u in b)
+                    yield Progress(done, total, progress_message(), payload=result.candidate_ids[before:])
             finally:
                 # On cancel: drop queued batches; the ones running finish into orphan blobs only.
                 pool.shutdown(wait=True, cancel_futures=True)

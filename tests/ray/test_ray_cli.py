@@ -30,6 +30,8 @@ def test_cli_engine_ray_matches_local(ray_session, image_project, tmp_path, caps
         report = _json(capsys, ["filter", path, "--engine", engine, "--json"])
         assert report["checked"] == 40 and report["total_rejected"] > 0
         runs[engine] = (report | {"seconds": 0}, _json(capsys, ["list", path, "--json"]))
+    for a, b in zip(runs["local"][1], runs["ray"][1]):
+        assert a == b
     assert runs["local"] == runs["ray"]
     # One project exported by both engines gives the same files.
     manifests = []

@@ -49,7 +49,8 @@ def test_augment_on_ray_makes_the_same_candidates_as_local(ray_session, twin_pro
     local, remote = twin_projects
     policy = image_policy()
     os.remove(local.source_path(local.items()[5]))  # one item vanished: a failure on both engines, not a crash
-    a = run_job(augment_job(local, policy, per_item=3, seed=7, workers=1))
+    # Two local processes: batches are stored in order, so even the candidate ids are the same.
+    a = run_job(augment_job(local, policy, per_item=3, seed=7, workers=2))
     progress = []
     job = augment_job(remote, policy, per_item=3, seed=7, engine="ray")
     b = run_job(job, progress.append)

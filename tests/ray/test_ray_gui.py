@@ -94,3 +94,23 @@ def test_setting_reads_back(tmp_path, monkeypatch):
     assert AppSettings().engine == "local"
     AppSettings().engine = "ray"
     assert AppSettings().engine == "ray"
+
+
+def test_the_filter_runs_on_ray_from_the_window(qtbot, window_on_ray, ray_session):
+    from genaug_desktop.core.rules import approve_rules, list_rules, propose_rules, save_proposals
+
+    window, path = window_on_ray
+    _augment(qtbot, window)
+    with Project.open(path) as project:
+        save_proposals(project, propose_rules(project))
+        approve_rules(project, [r.id for r in list_rules(project)])
+    assert window.curation.run_filter()
+    qtbot.waitUntil(lambda: any(m.startswith(("Filter:", "The filter failed")) for _l, m in window.message_bar.history),
+                    timeout=120000)
+    qtbot.waitUntil(lambda: not window.curation.rules.is_filtering, timeout=30000)
+    level, text = next((lv, m) for lv, m in reversed(window.message_bar.history) if "ilter" in m)
+    _screenshot(window, "ray-filter.png")
+    assert text.startswith("Filter: checked 40 pending candidates"), (level, text)
+    with Project.open(path) as project:
+        checked = project.query("SELECT COUNT(*) FROM candidates WHERE rules_checked IS NOT NULL OR status = 'rejected'")
+        assert checked[0][0] == 40
