@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -182,9 +184,33 @@ def test_export_to_odd_destinations(tmp_path: Path, image_project: Path, out: st
     ["evaluate", "{t}", "--holdout", "nan"],
     ["export", "{t}", "--out", "{tmp}/o", "--format", "jsonl", "--split", "train=nan"],
     ["export", "{t}", "--out", "{tmp}/o", "--format", "jsonl", "--split", "a=1,a=2"],
+    ["rules", "{t}", "export", "{tmp}"],
+    ["rules", "{t}", "export", "{tmp}/no/such/folder/rules.json"],
+    ["rules", "{t}", "export", "{tmp}/pipe.json"],
+    ["rules", "{t}", "dry-run", "no-such-rule"],
+    ["rules", "{t}", "release", "no-such-rule"],
+    ["rules", "{t}", "dismiss", "../../etc"],
+    ["rules", "{t}", "add", "os.system"],
+    ["rules", "{t}", "add", "text_length", "--id", "../../x"],
+    ["rules", "{t}", "add", "text_length", "--set", "range=[5, 1]"],
+    ["list", "{t}", "--status", "pending; DROP TABLE candidates"],
 ])
 def test_hostile_values_on_a_good_project(tmp_path: Path, text_project: Path, args: list[str]) -> None:
     zero = tmp_path / "model.pt"
     zero.write_bytes(b"")
+    os.mkfifo(tmp_path / "pipe.json")
     proc = genaug(*[a.format(t=text_project, tmp=tmp_path, zero=zero) for a in args], timeout=90)
-    assert_clear(proc, ok_codes=(2,))
+    # writing a rule set creates missing folders, and replaces a pipe like any file: both fine
+    assert_clear(proc, ok_codes=(0, 2) if args[2] == "export" else (2,))
+
+
+@pytest.mark.parametrize("command", [["ops", "--json"], ["generators", "--json"]])
+def test_commands_without_input_work_from_a_hostile_working_folder(tmp_path: Path, command: list[str]) -> None:
+    """Commands that take no file still run from a folder with hostile names and a loop in it."""
+    os.symlink(tmp_path / "loop", tmp_path / "loop")
+    (tmp_path / "-rf").write_text("x")
+    (tmp_path / "genaug_desktop.py").write_text("raise SystemExit('shadowed')")  # must not be imported
+    script = Path(sys.executable).parent / "genaug"  # the console script, as a user runs it
+    proc = subprocess.run([str(script), *command], capture_output=True, text=True, cwd=str(tmp_path), timeout=120)
+    assert_clear(proc, ok_codes=(0,))
+    assert json.loads(proc.stdout)
