@@ -444,11 +444,16 @@ def approve_a_rule_and_filter(qtbot: Any, window: Any, stages: Stages) -> Any:
     assert "approved" in window.message_bar.message
     filtered: list[Any] = []
     rules.filtered.connect(filtered.append)
+    shown: list[tuple[bool, bool, str]] = []  # the panel's progress, its Cancel, the status bar
+    rules.progress_changed.connect(lambda _p: shown.append(
+        (rules.progress.isVisible(), rules.cancel_button.isVisible(), window.statusBar().currentMessage())))
     click(qtbot, rules.filter_button)
     wait_until(qtbot, lambda: filtered and rules.is_settled() and window.curation.review.is_settled(),
                "the filter to finish", timeout=120_000)
     result = filtered[-1]
     assert result is not None, "the filter was cancelled"
+    assert shown and all(bar and cancel and text.startswith("Filter:") for bar, cancel, text in shown), shown
+    assert not rules.progress.isVisible() and not rules.cancel_button.isVisible(), "the filter's progress stayed"
     assert "Filter:" in window.message_bar.message
     stages.shot(window, "rules-filtered")
     return rules.current_rule()
@@ -533,12 +538,16 @@ def export_through_dialog(qtbot: Any, window: Any, dest: Path, fmt: str, stages:
         wait_until(qtbot, dialog.plan_is_current, "the export plan (counts) to match the form")
         stages.shot(dialog, "export-dialog")
         click(qtbot, dialog.export_button)
+        running = (dialog.progress_bar.isVisible(), dialog.cancel_button.text(), dialog.export_button.isEnabled())
+        assert running == (True, "Cancel", False) or dialog.result is not None, running  # progress, Cancel
         wait_until(qtbot, lambda: dialog.result is not None or "failed" in dialog.status_label.text(),
                    "the export to finish", timeout=120_000)
         assert dialog.result is not None, dialog.status_label.text()
         results.append(dialog.result)
         wait_until(qtbot, lambda: not dialog.is_exporting(), "the export job to end")
         stages.shot(dialog, "export-report")
+        assert dialog.cancel_button.text() == "Close" and not dialog.progress_bar.isVisible()
+        assert result_summary_shown(dialog)
         click(qtbot, dialog.cancel_button)
 
     with answer_modal(ExportDialog, export):
@@ -546,6 +555,13 @@ def export_through_dialog(qtbot: Any, window: Any, dest: Path, fmt: str, stages:
     activate(qtbot, window)
     assert results, "the export did not finish"
     return results[0]
+
+
+def result_summary_shown(dialog: Any) -> bool:
+    """The report page is up with the summary, the counts and how to verify the files."""
+    result = dialog.result
+    return (dialog.pages.currentIndex() == 1 and dialog.report_summary.text() == result.summary()
+            and dialog.report_table.rowCount() > 0 and "genaug verify" in dialog.report_hint.text())
 
 
 def export_rows(dest: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
