@@ -12,9 +12,13 @@ package (a wheel, an editable install or a frozen bundle), on first paint rather
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QImage, QPainter, QPalette, QPixmap
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 #: Every icon of the set (``resources/icons/NAME.svg``); a test checks that each one loads and draws.
 ICON_NAMES: tuple[str, ...] = (
@@ -31,12 +35,17 @@ class IconMissing(LookupError):
     """An icon name with no SVG in the installed resources (a packaging mistake)."""
 
 
+@lru_cache(maxsize=1)
+def _icons_folder() -> Traversable:
+    from importlib import resources  # ~3 ms to import: paid at the first paint, not at startup
+
+    return resources.files("genaug_desktop.resources").joinpath("icons")
+
+
 @lru_cache(maxsize=None)
 def svg_source(name: str) -> bytes:
     """The SVG text of icon *name*, read from the installed package's resources."""
-    from importlib import resources  # ~5 ms to import: paid at the first paint, not at startup
-
-    path = resources.files("genaug_desktop.resources").joinpath("icons", f"{name}.svg")
+    path = _icons_folder().joinpath(f"{name}.svg")
     try:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
