@@ -139,10 +139,12 @@ def test_sigkill_during_review_decisions_from_two_threads(image_setup: tuple[Pat
         import threading
         from genaug_desktop.core.store import Project
         p = Project.open({str(project_path)!r})
+        out = threading.Lock()  # one whole line per acknowledgement, never two threads' halves
         def review(ids, status):
             for i in ids:
                 p.decide([i], status)
-                print(status[0], i, flush=True)
+                with out:
+                    print(f"{{status[0]}} {{i}}", flush=True)
         threads = [threading.Thread(target=review, args=(range(1, 401, 2), "accepted")),
                    threading.Thread(target=review, args=(range(2, 401, 2), "rejected"))]
         for t in threads: t.start()
