@@ -48,3 +48,64 @@ def _json(capsys, argv):
     capsys.readouterr()
     assert main(argv) == 0
     return json.loads(capsys.readouterr().out)
+
+
+def test_ctrl_c_stops_a_ray_augmentation_and_keeps_whole_batches(tmp_path):
+    """A real `genaug augment --engine ray` (its own local Ray), interrupted once the first batch
+    is stored: exit 130 with one line, every stored candidate has its blob, Ray is shut down."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+    from PIL import Image
+
+    data = tmp_path / "data" / "a"
+    data.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(300):
+        Image.fromarray((rng.random((20, 24, 3)) * 255).astype(np.uint8)).save(data / f"{i}.png")
+    project = tmp_path / "p.genaug"
+    assert main(["init", str(project), str(data.parent)]) == 0
+    raylets = _raylets()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genaug_desktop.cli", "augment", str(project), "--policy", POLICY, "--per-item", "6",
+         "--engine", "ray", "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    db = f"file:{project / 'project.sqlite'}?mode=ro"
+    stored = 0
+    deadline = time.monotonic() + 120
+    try:
+        while stored == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with sqlite3.connect(db, uri=True) as conn:
+                stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+        assert stored > 0 and proc.poll() is None, "the job ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, (out, err)
+    assert [line for line in err.splitlines() if line.strip()] == ["genaug augment: interrupted"]
+    with sqlite3.connect(db, uri=True) as conn:
+        blobs = [r[0] for r in conn.execute("SELECT blob FROM candidates")]
+    assert 0 < len(blobs) < 1800
+    assert all((project / "blobs" / b[:2] / f"{b}.png").is_file() for b in blobs)
+    deadline = time.monotonic() + 20
+    while _raylets() - raylets and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _raylets() - raylets, "the Ray started for the command is still running"
+
+
+def _raylets() -> set[int]:
+    import psutil
+
+    found = set()
+    for p in psutil.process_iter(["name"]):
+        if p.info["name"] == "raylet":
+            found.add(p.pid)
+    return found
