@@ -55,10 +55,18 @@ class CpuMeter:
         for proc in [self._me, *self._me.children(recursive=True)]:
             try:
                 t = proc.cpu_times()
-                name = " ".join(proc.cmdline()[:3])[-60:] if proc.pid != self._me.pid else "driver"
-                self._seen[proc.pid] = (name, t.user + t.system)
+                self._seen[proc.pid] = (self._kind(proc), t.user + t.system)
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 pass
+
+    def _kind(self, proc: object) -> str:
+        if proc.pid == self._me.pid:  # type: ignore[attr-defined]
+            return "driver"
+        name = proc.name()  # type: ignore[attr-defined]
+        cmd = " ".join(proc.cmdline()).lower()  # type: ignore[attr-defined]
+        if name in ("raylet", "gcs_server") or "agent" in name.lower() or "ray/_private" in cmd or "dashboard" in cmd:
+            return "ray_system"
+        return "workers"
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
@@ -78,14 +86,8 @@ class CpuMeter:
     def seconds(self) -> dict[str, float]:
         """CPU seconds by kind of process: driver, workers, ray system processes."""
         out = {"driver": 0.0, "workers": 0.0, "ray_system": 0.0}
-        for pid, (name, cpu) in self._seen.items():
-            used = cpu - self._base.get(pid, 0.0)
-            if name == "driver":
-                out["driver"] += used
-            elif "raylet" in name or "gcs_server" in name or "ray/_private" in name or "dashboard" in name:
-                out["ray_system"] += used
-            else:
-                out["workers"] += used
+        for pid, (kind, cpu) in self._seen.items():
+            out[kind] += cpu - self._base.get(pid, 0.0)
         return {k: round(v, 2) for k, v in out.items()}
 
 
