@@ -613,6 +613,10 @@ class ExportDialog(QDialog):
             return
         self.plan = None
         self._plan_key = None
+        # The counts shown are for the old options until the new plan arrives: say so.
+        self.plan_summary.setText("Counting…")
+        for stale in (self.plan_table, self.plan_details):
+            stale.setEnabled(False)
         self._update_buttons()
         self._plan_timer.start()
 
@@ -674,6 +678,8 @@ class ExportDialog(QDialog):
         self._set_status(message, error=True)
 
     def _fill_table(self, plan: ExportPlan | None) -> None:
+        for current in (self.plan_table, self.plan_details):
+            current.setEnabled(True)
         if plan is None:
             self.plan_details.setText("")
             self.plan_warnings.hide()

@@ -533,9 +533,20 @@ def export_through_dialog(qtbot: Any, window: Any, dest: Path, fmt: str, stages:
         at = combo.findData(fmt)
         assert at >= 0, f"the format list has no {fmt}"
         combo.setCurrentIndex(at)
+        # A slip first: a folder inside the project is refused next to the field, Export disabled.
+        inside = Path(window.session.project.path) / "export"
+        type_into(qtbot, dialog.destination_edit, str(inside))
+        qtbot.keyClick(dialog.destination_edit, Qt.Key.Key_Tab)
+        error = dialog.field_errors["destination"]
+        wait_until(qtbot, error.isVisible, "the destination error")
+        assert "is inside the project" in error.text() and "export somewhere else" in error.text(), error.text()
+        assert not dialog.export_button.isEnabled()
+        stages.shot(dialog, "export-destination-refused")
         type_into(qtbot, dialog.destination_edit, str(dest))
         qtbot.keyClick(dialog.destination_edit, Qt.Key.Key_Tab)
+        wait_until(qtbot, lambda: not error.isVisible(), "the destination error to go")
         wait_until(qtbot, dialog.plan_is_current, "the export plan (counts) to match the form")
+        assert dialog.plan_summary.text().endswith(f" as {fmt}"), dialog.plan_summary.text()
         stages.shot(dialog, "export-dialog")
         click(qtbot, dialog.export_button)
         running = (dialog.progress_bar.isVisible(), dialog.cancel_button.text(), dialog.export_button.isEnabled())

@@ -67,7 +67,11 @@ def test_counts_are_shown_before_writing_and_follow_the_options(qtbot, make_dial
 
     dialog.originals_check.setChecked(True)  # +6 originals; the newest plan wins
     dialog.status_checks["pending"].setChecked(True)  # +2 pending
+    # Until the new counts arrive the old ones are not passed off as current.
+    assert dialog.plan_summary.text() == "Counting…" and not dialog.plan_table.isEnabled()
+    assert not dialog.export_button.isEnabled()
     planned(qtbot, dialog)
+    assert dialog.plan_table.isEnabled() and dialog.plan_summary.text().startswith("12 samples")
     assert dialog.plan.total == 12
     assert dialog.plan.by_origin()["original"] == 6
     rows = table_rows(dialog)
