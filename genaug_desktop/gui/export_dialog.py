@@ -265,7 +265,9 @@ class ExportDialog(QDialog):
         grid.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.format_combo = QComboBox()
         self.format_combo.setObjectName("format")
-        for fmt in formats_for(self.modality):
+        # The modality's own formats first (ImageFolder, JSON Lines): a text project opened on
+        # WebDataset tar shards, the one format both modalities share.
+        for fmt in sorted(formats_for(self.modality), key=lambda f: f == "webdataset"):
             self.format_combo.addItem(FORMAT_TITLES.get(fmt, fmt), fmt)
         grid.addRow("Format", self.format_combo)
         grid.addRow(self._error_label("format"))

@@ -151,6 +151,9 @@ def test_jsonl_export_of_a_text_project(qtbot, make_dialog, text_project, tmp_pa
     dest = tmp_path / "reviews-export"
     dialog = make_dialog(text_project, str(dest))
     assert dialog.image_box.isHidden()
+    # A text project opens on its own formats; WebDataset (shared with images) comes last.
+    formats = [dialog.format_combo.itemData(i) for i in range(dialog.format_combo.count())]
+    assert formats[0] == "jsonl" and formats[-1] == "webdataset" and dialog.format == "jsonl"
     dialog.set_format("jsonl")
     dialog.dedupe_check.setChecked(True)
     planned(qtbot, dialog)
