@@ -100,6 +100,8 @@ class AugmentationWorkspace(QObject):
         self.grid_tabs.setObjectName("gridTabs")
         self.grid_tabs.setDocumentMode(True)
         self.grid_tabs.addTab(grid, "Items")
+        self._items_grid = grid
+        self.grid_tabs.currentChanged.connect(lambda _index: self._follow_tab())
 
         self.dock = PolicyEditorDock(window)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
@@ -244,6 +246,13 @@ class AugmentationWorkspace(QObject):
     def _on_project_closing(self) -> None:
         # Jobs that read the project stop (and their threads end) before its database closes.
         self.controller.shutdown()
+
+    def _follow_tab(self) -> None:
+        """The details panel describes the item selected in the Items tab: beside the Review tab
+        (whose compare view shows each candidate with its source) it would describe an item the
+        person no longer sees, so it gives the review its room until the Items tab is back."""
+        on_items = self.grid_tabs.currentWidget() is self._items_grid
+        self.window.details.setVisible(on_items and self.window.toggle_details_action.isChecked())
 
     def _on_session_busy(self, busy: bool) -> None:
         if busy:

@@ -466,6 +466,8 @@ def review_with_keyboard(qtbot: Any, window: Any, stages: Stages) -> dict[int, s
     were pressed."""
     review = window.curation.review
     show_tab(qtbot, window.augmentation.grid_tabs, review)
+    # The details panel describes the Items tab's item: it gives the review its room meanwhile.
+    assert not window.details.isVisible()
     wait_until(qtbot, review.is_settled, "the review grid to load")
     assert "A accept" in review.keys_label.text() and "R reject" in review.keys_label.text()
     combo = review.status_combo
@@ -654,6 +656,9 @@ def run_journey(qtbot: Any, window: Any, tmp_path: Path, kind: str, build_policy
     assert manifest["modality"] == kind.rstrip("s") and manifest["format"] == fmt
     assert result.summary() in window.message_bar.message, "the export's summary is not in the message bar"
     stages.shot(window, "done")
+    # Back on the Items tab the details panel describes the selected item again, at its width.
+    show_tab(qtbot, window.augmentation.grid_tabs, window.grid)
+    assert window.details.isVisible() and window.details.width() >= window.details.minimumWidth()
 
     # What a person decided is what the project holds (read through a connection of our own).
     db = sqlite3.connect(str(tmp_path / f"{kind}.genaug" / "project.sqlite"))

@@ -97,3 +97,26 @@ def test_filter_runs_after_an_augmentation_job(qtbot, make_window, image_folder:
     assert all(s == ("rejected", "rule", "tiny") for s in states.values())
     qtbot.waitUntil(lambda: window.curation.review.model.counts.by_rule == 10, timeout=10000)
     wait_settled(qtbot, window)
+
+
+def test_the_details_panel_steps_aside_while_reviewing(qtbot, make_window, tmp_path: Path) -> None:
+    """The details panel describes the Items tab's item; beside the Review tab it would describe
+    an item the person no longer sees, so it hides there and comes back (unless turned off)."""
+    path = make_text_project(tmp_path / "t")
+    window = make_window()
+    window.open_path(str(path))
+    wait_loaded(qtbot, window)
+    wait_settled(qtbot, window)
+    tabs, details = window.augmentation.grid_tabs, window.details
+    assert tabs.currentWidget() is window.grid and details.isVisible()
+    window.curation.show_review()
+    assert not details.isVisible()
+    tabs.setCurrentWidget(window.grid)
+    assert details.isVisible()
+    window.toggle_details_action.trigger()  # turned off: stays off on either tab
+    window.curation.show_review()
+    tabs.setCurrentWidget(window.grid)
+    assert not details.isVisible()
+    window.toggle_details_action.trigger()
+    assert details.isVisible()
+    wait_settled(qtbot, window)
