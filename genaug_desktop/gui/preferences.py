@@ -41,7 +41,7 @@ RESTART_NOTE = "applies after restart"
 def _note(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setEnabled(False)  # the palette's muted text, readable in light and dark
+    label.setStyleSheet("color: palette(placeholder-text);")  # muted, readable in light and dark
     return label
 
 
