@@ -71,6 +71,10 @@ def journey_window(qtbot: Any) -> Iterator[Any]:
     from genaug_desktop.gui.main_window import MainWindow
     from genaug_desktop.gui.settings import AppSettings
 
+    # With --headed a platform file dialog would not be a QFileDialog the journey can type into.
+    app = QApplication.instance()
+    native_before = app.testAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs)
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
     window = MainWindow(AppSettings())
     window.resize(1280, 800)
     window.show()
@@ -81,6 +85,7 @@ def journey_window(qtbot: Any) -> Iterator[Any]:
     stray = strays.stop()
     window.close()  # closeEvent saves the state and stops every job
     window.deleteLater()
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, native_before)
     assert not stray, f"widgets flashed up as windows of their own: {stray}"
 
 

@@ -22,6 +22,8 @@ from journey_helpers import (  # noqa: F401  (isolated_settings, journey_window,
     wait_until,
 )
 
+pytestmark = pytest.mark.slow  # each journey takes 5-20 s
+
 
 def test_image_journey(qtbot, journey_window, tmp_path: Path) -> None:
     def build(editor) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from journey_helpers import (  # noqa: F401  (isolated_settings, journey_window, no_leftovers: fixtures)
     add_op_from_palette,
     edit_step_param,
@@ -15,6 +17,8 @@ from journey_helpers import (  # noqa: F401  (isolated_settings, journey_window,
     run_journey,
     wait_until,
 )
+
+pytestmark = pytest.mark.slow  # each journey takes 5-20 s
 
 
 def test_text_journey(qtbot, journey_window, tmp_path: Path) -> None:
