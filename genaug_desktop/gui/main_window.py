@@ -407,6 +407,7 @@ class MainWindow(QMainWindow):
         elif shortcut is not None:
             action.setShortcuts([QKeySequence(str(shortcut))])
         action.setStatusTip(tip)
+        _tooltip_with_keys(action)
         if icon_name is not None:
             action.setIcon(icon(icon_name))
         if icon_text is not None:
@@ -501,6 +502,7 @@ class MainWindow(QMainWindow):
                 action.setIcon(icon(icon_name))  # one icon set: the editor's style icons included
             if not action.statusTip():
                 action.setStatusTip(tip)
+            _tooltip_with_keys(action)
             if action.iconText() == action.text().replace("&", "").rstrip("…"):
                 action.setIconText(short)
             slot = self._toolbar_slots.get(key)
@@ -870,6 +872,16 @@ class MainWindow(QMainWindow):
         self.save_state()
         self.shutdown()
         super().closeEvent(event)
+
+
+def _tooltip_with_keys(action: QAction) -> None:
+    """"Export… (Ctrl+E)": the toolbar tooltip names the shortcut, unless the tooltip was written
+    by hand (it then differs from the action's text)."""
+    text = action.text().replace("&", "")
+    keys = action.shortcuts()
+    if keys and action.toolTip().replace("&", "") in (text, text.rstrip("…")):
+        native = keys[0].toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{text.rstrip('…')} ({native})")
 
 
 def main(argv: list[str] | None = None) -> int:

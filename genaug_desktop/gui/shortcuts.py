@@ -119,7 +119,7 @@ def collect_shortcuts(window: QMainWindow) -> list[ShortcutEntry]:
         section = sections.get(id(action)) or _owner_name(action)
         entries.append(ShortcutEntry(section, plain_text(action.text()), keys, action.statusTip() or action.toolTip(),
                                      "panel" if widget_scoped else "window", action))
-    entries.extend(_review_keys(entries))
+    entries.extend(_review_keys(window, entries))
     return entries
 
 
@@ -132,11 +132,12 @@ def _all_menu_actions(menu: QMenu) -> list[QAction]:
     return found
 
 
-def _review_keys(entries: list[ShortcutEntry]) -> list[ShortcutEntry]:
-    """The review grid's keys that no action carries (moving on), when the review has been built."""
-    review = sys.modules.get("genaug_desktop.gui.review")
-    table = getattr(getattr(review, "ReviewGridView", None), "KEYS", None)
-    if not isinstance(table, dict):
+def _review_keys(window: QMainWindow, entries: list[ShortcutEntry]) -> list[ShortcutEntry]:
+    """The review grid's keys that no action carries (moving on), when the window has the grid."""
+    review = sys.modules.get("genaug_desktop.gui.review")  # not imported here: loaded with the panel
+    grid = getattr(review, "ReviewGridView", None)
+    table = getattr(grid, "KEYS", None)
+    if not isinstance(table, dict) or not window.findChildren(grid):
         return []
     listed = {key for entry in entries for key in entry.keys}
     grouped: dict[str, list[str]] = {}

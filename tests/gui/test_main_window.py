@@ -387,3 +387,27 @@ def test_icons_and_thumbnails_are_sharp_at_device_pixel_ratio_2(isolated_setting
     assert (int(icon_px), float(icon_ratio)) == (40, 2.0)
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (2560, 1600)
+
+
+def test_toolbar_tooltips_name_the_shortcut(make_window) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    window: MainWindow = make_window()
+    ctrl_o = QKeySequence("Ctrl+O").toString(QKeySequence.SequenceFormat.NativeText)
+    assert window.open_dataset_action.toolTip() == f"Open Dataset ({ctrl_o})"
+    assert window.export_action.toolTip() == "Export (Ctrl+E)"
+    assert window.open_text_action.toolTip() == "Open Text File (Ctrl+Shift+T)"
+
+
+def test_user_guide_opens_in_the_browser_or_says_where_it_is(make_window, monkeypatch) -> None:
+    from PySide6.QtGui import QDesktopServices
+
+    window: MainWindow = make_window()
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
+    window.show_user_guide()
+    assert opened and opened[0].endswith("docs/user-guide.md")
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    window.show_user_guide()
+    message = window.message_bar.message
+    assert "user guide is at" in message and message.endswith("docs/user-guide.md")

@@ -68,3 +68,10 @@ def test_workspace_shortcuts_appear_once_a_dataset_is_open(qtbot, make_window, i
     # Two window-wide actions on one key would both be dead: Qt runs neither.
     assert window_conflicts(entries) == {}
     qtbot.waitUntil(window.is_settled, timeout=20_000)
+
+
+def test_review_keys_are_listed_only_with_a_review_grid(qtbot, make_window) -> None:
+    import genaug_desktop.gui.review  # noqa: F401  (loaded, as after another window opened a project)
+
+    window: MainWindow = make_window()
+    assert not [e for e in collect_shortcuts(window) if e.section == "Review"]
