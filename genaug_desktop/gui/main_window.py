@@ -464,7 +464,7 @@ class MainWindow(QMainWindow):
         """The workspaces' menu actions that exist now, by key (see WORKSPACE_ACTIONS)."""
         found: dict[str, QAction | None] = {}
         aug = self.augmentation
-        editor = getattr(aug, "_editor", None) if aug is not None else None
+        editor = aug.editor if aug is not None and aug.has_editor else None  # (never builds it)
         if editor is not None:
             found.update(augment=editor.augment_action, new_policy=editor.new_action,
                          open_policy=editor.open_action, save_policy=editor.save_action,
