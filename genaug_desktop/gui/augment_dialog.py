@@ -268,9 +268,12 @@ class AugmentController(QObject):
         seed: Callable[[], int] = lambda: 0,
         policy_name: Callable[[], str] = lambda: "the policy",
         parent_widget: QWidget | None = None,
+        open_project: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(parent_widget)
         self.session = session
+        #: opens the project it made (the window's open_path also lists it under Recent)
+        self._open_project = open_project or session.open_project
         self._policy = policy
         self._selected_items = selected_items
         self._seed = seed
@@ -355,9 +358,9 @@ class AugmentController(QObject):
         if state is None or state.path != dataset:  # the person opened something else meanwhile
             self.notice.emit("info", f"Created the project {os.path.basename(path)} (File > Open Project opens it).")
             return
-        self.notice.emit("info", f"Created the project {os.path.basename(path)}; opening it.")
         self._continue_after_open = True
-        self.session.open_project(path)
+        self._open_project(path)  # (the window's open_path clears the message bar: say it after)
+        self.notice.emit("info", f"Created the project {os.path.basename(path)}; opening it.")
 
     def _on_session_loaded(self) -> None:
         if self._continue_after_open and self.session.project is not None:

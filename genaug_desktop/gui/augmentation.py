@@ -112,7 +112,7 @@ class AugmentationWorkspace(QObject):
 
         self.controller = AugmentController(
             session, lambda: self.editor.policy(), grid.selected_items, lambda: self.editor.preview.seed,
-            lambda: self.editor.display_name, window,
+            lambda: self.editor.display_name, window, window.open_path,
         )
         session.opened.connect(lambda _title: self.show_item(None, None))
         session.loaded.connect(self._on_loaded)

@@ -664,6 +664,7 @@ def run_journey(qtbot: Any, window: Any, tmp_path: Path, kind: str, build_policy
     # Back on the Items tab the details panel describes the selected item again, at its width.
     show_tab(qtbot, window.augmentation.grid_tabs, window.grid)
     assert window.details.isVisible() and window.details.width() >= window.details.minimumWidth()
+    reopen_from_recent(qtbot, window, tmp_path / f"{kind}.genaug", decisions, stages)
 
     # What a person decided is what the project holds (read through a connection of our own).
     db = sqlite3.connect(str(tmp_path / f"{kind}.genaug" / "project.sqlite"))
@@ -676,3 +677,27 @@ def run_journey(qtbot: Any, window: Any, tmp_path: Path, kind: str, build_policy
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["screens", "settings", "qsettings", f"{kind}.genaug", "export"]), "files written outside the export and project"
     return manifest
+
+
+def reopen_from_recent(qtbot: Any, window: Any, project: Path, decisions: dict[int, str], stages: Stages) -> None:
+    """Close with Ctrl+W, find the new project first under Recent on the welcome page, open it
+    with Enter: every decision and the approved rule are there as they were left."""
+    review, rules = window.curation.review, window.curation.rules
+    counts = (review.model.counts.accepted, review.model.counts.rejected, review.model.counts.pending)
+    approved = sorted(r.id for r in rules.model.rules if r.state == "approved")
+    qtbot.keyClick(window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    wait_until(qtbot, lambda: window.stack.currentWidget() is window.welcome, "the welcome page")
+    recent = window.welcome.recent_list
+    assert window.welcome.recent_paths()[:1] == [str(project)], window.welcome.recent_paths()
+    stages.shot(window, "welcome-recent")
+    recent.setFocus()
+    recent.setCurrentRow(0)
+    qtbot.keyClick(recent, Qt.Key.Key_Return)
+    session = window.session
+    wait_until(qtbot, lambda: session.project is not None and session.state.loaded and not session.is_busy
+               and review.is_settled() and rules.is_settled(), "the project to open again")
+    assert Path(session.project.path) == project
+    assert (review.model.counts.accepted, review.model.counts.rejected, review.model.counts.pending) == counts
+    assert sorted(r.id for r in rules.model.rules if r.state == "approved") == approved
+    for candidate_id, status in decisions.items():
+        assert _status_of(review, candidate_id) == status, candidate_id

@@ -165,6 +165,8 @@ def test_plain_dataset_offers_to_create_a_project_first(qtbot, make_window, imag
     assert window.session.project is not None and window.session.state.kind == "project"
     assert window.augmentation.controller.last_result.created == GOOD_IMAGES
     assert any("Created the project made.genaug" in m for _l, m in window.message_bar.history)
+    # Opened like any project: listed first under Recent, so the welcome page offers it next time.
+    assert window.settings.recent_paths()[0] == str(where)
 
 
 def test_project_inside_the_dataset_is_refused_with_a_message(qtbot, make_window, image_folder: Path,
