@@ -41,7 +41,7 @@ from genaug_desktop.gui.icons import icon
 from genaug_desktop.gui.message_bar import MessageBar
 from genaug_desktop.gui.resources import app_icon_path, sample_images_dir, sample_texts_file
 from genaug_desktop.gui.session import DatasetSession
-from genaug_desktop.gui.settings import AppSettings
+from genaug_desktop.gui.settings import DEFAULT_THUMBNAIL_SIZE, AppSettings
 from genaug_desktop.gui.theme import ThemeController
 from genaug_desktop.gui.thumbnails import ThumbnailCache
 from genaug_desktop.gui.welcome import WelcomePage
@@ -367,8 +367,9 @@ class MainWindow(QMainWindow):
                      "Make the thumbnails in the grids larger", "zoom-in")
         self._action("&Smaller Thumbnails", lambda: self._step_size(-32), QKeySequence.StandardKey.ZoomOut,
                      view_menu, "Make the thumbnails in the grids smaller", "zoom-out")
-        self._action("&Default Thumbnail Size", lambda: self.grid.set_thumbnail_size(self.settings.thumbnail_size),
-                     "Ctrl+0", view_menu, "Back to the thumbnail size set in Preferences", "zoom-reset")
+        self._action("&Default Thumbnail Size", lambda: self.grid.set_thumbnail_size(DEFAULT_THUMBNAIL_SIZE),
+                     "Ctrl+0", view_menu, f"Back to the default thumbnail size ({DEFAULT_THUMBNAIL_SIZE} px)",
+                     "zoom-reset")
         view_menu.addSeparator()
         self.toggle_browser_action = self._toggle(
             "Dataset &Browser", "browser", "Ctrl+1", view_menu,
