@@ -124,3 +124,15 @@ def test_welcome_page_switches_with_the_theme(qtbot, tmp_path) -> None:
     assert "color: #e4e6ea" in welcome.styleSheet()
     label = welcome.recent_list.itemWidget(welcome.recent_list.item(0))
     assert ink.name() in label.text()
+
+
+def test_saved_theme_applies_when_the_window_opens(qtbot) -> None:
+    from genaug_desktop.gui.main_window import MainWindow
+    from genaug_desktop.gui.settings import AppSettings
+
+    settings = AppSettings()
+    settings.theme = "dark"
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    assert window.theme.preference == "dark" and is_dark()
+    assert colors.CARD_FILL.lightness() < 80
