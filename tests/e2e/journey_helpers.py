@@ -654,6 +654,7 @@ def run_journey(qtbot: Any, window: Any, tmp_path: Path, kind: str, build_policy
     assert tabs.tabText(tabs.indexOf(review)) == f"Review ({pending:,} pending)"
     wait_until(qtbot, rules.is_settled, "the rules' dry runs")
     assert f" {pending:,} pending candidates" in rules.dry_label.text(), (pending, rules.dry_label.text())
+    check_statistics(qtbot, window, stages)
 
     dest = tmp_path / "export"
     result = export_through_dialog(qtbot, window, dest, fmt, stages)
@@ -701,3 +702,15 @@ def reopen_from_recent(qtbot: Any, window: Any, project: Path, decisions: dict[i
     assert sorted(r.id for r in rules.model.rules if r.state == "approved") == approved
     for candidate_id, status in decisions.items():
         assert _status_of(review, candidate_id) == status, candidate_id
+
+
+def check_statistics(qtbot: Any, window: Any, stages: Stages) -> None:
+    """Open the Statistics dock's tab: its counts are the review's."""
+    stats, counts = window.curation.stats, window.curation.review.model.counts
+    bar, index = dock_tab(window, "Statistics")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    wait_until(qtbot, lambda: stats.isVisible() and stats.is_settled() and stats.stats is not None, "the statistics")
+    s = stats.stats
+    assert s.by_status.get("accepted", 0) == counts.accepted and s.by_status.get("pending", 0) == counts.pending
+    assert f"{counts.reviewed:,} reviewed · {counts.accepted:,} accepted" in stats.summary.text(), stats.summary.text()
+    stages.shot(window, "statistics")
