@@ -637,6 +637,7 @@ def run_journey(qtbot: Any, window: Any, tmp_path: Path, kind: str, build_policy
     new_policy(qtbot, editor)
     build_policy(editor)
     wait_until(qtbot, lambda: editor.status_label.text().startswith("✓ valid"), "a valid policy")
+    built = [(step["op"], step["params"]) for step in editor.document["steps"]]
     wait_until(qtbot, window.is_settled, "the live preview")
     stages.shot(window, "policy-built")
 
@@ -660,6 +661,10 @@ def run_journey(qtbot: Any, window: Any, tmp_path: Path, kind: str, build_policy
     result = export_through_dialog(qtbot, window, dest, fmt, stages)
     manifest = check_journey_export(window, dest, result, decisions)
     assert manifest["modality"] == kind.rstrip("s") and manifest["format"] == fmt
+    # The policy that ran is the one built in the editor, edited parameter and all.
+    policies = [p for p in manifest["policies"].values() if p is not None]
+    assert [[(step["op"], step["params"]) for step in p["steps"]] for p in policies] == [built]
+    check_exported_content(dest, manifest, tmp_path / f"{kind}.genaug")
     assert result.summary() in window.message_bar.message, "the export's summary is not in the message bar"
     stages.shot(window, "done")
     # Back on the Items tab the details panel describes the selected item again, at its width.
@@ -714,3 +719,23 @@ def check_statistics(qtbot: Any, window: Any, stages: Stages) -> None:
     assert s.by_status.get("accepted", 0) == counts.accepted and s.by_status.get("pending", 0) == counts.pending
     assert f"{counts.reviewed:,} reviewed · {counts.accepted:,} accepted" in stats.summary.text(), stats.summary.text()
     stages.shot(window, "statistics")
+
+
+def check_exported_content(dest: Path, manifest: dict[str, Any], project: Path) -> None:
+    """Each exported sample is its candidate: the same image bytes (the blob) or the same text."""
+    db = sqlite3.connect(str(project / "project.sqlite"))
+    try:
+        stored = {row[0]: (row[1], row[2]) for row in db.execute("SELECT id, blob, text FROM candidates")}
+    finally:
+        db.close()
+    rows = export_rows(dest, manifest)
+    assert rows
+    for row in rows:
+        blob, text = stored[row["candidate_id"]]
+        if manifest["modality"] == "image":
+            folder = next(Path(rel).parent for rel in manifest["files"] if rel.endswith("metadata.jsonl")
+                          and (dest / Path(rel).parent / row["file_name"]).is_file())
+            data = (dest / folder / row["file_name"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == blob, row["file_name"]
+        else:
+            assert row["text"] == text, row["candidate_id"]
