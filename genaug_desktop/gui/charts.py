@@ -22,12 +22,14 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+# Themed colours: gui.colors switches them in place between light and dark.
+from genaug_desktop.gui.colors import CHART_CARD, CHART_CARD_BORDER, CHART_PASS_SHADE
+from genaug_desktop.gui.colors import CHART_AXIS as AXIS
+from genaug_desktop.gui.colors import CHART_GRID as GRID
+from genaug_desktop.gui.colors import CHART_INK as INK
+from genaug_desktop.gui.colors import CHART_MUTED as MUTED
 from genaug_desktop.gui.delegates import _small_font
 
-AXIS = QColor("#d0d5dd")
-GRID = QColor("#eaecf0")
-INK = QColor("#344054")
-MUTED = QColor("#667085")
 THRESHOLD = QColor("#b42318")
 OUTSIDE = QColor("#fdb022")
 INSIDE = QColor("#53b1fd")
@@ -124,8 +126,8 @@ class _Chart(QWidget):
         """Background, title and subtitle; returns the area left for the plot."""
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        p.setPen(QPen(QColor("#e4e7ec"), 1))
-        p.setBrush(QColor("#ffffff"))
+        p.setPen(QPen(CHART_CARD_BORDER, 1))
+        p.setBrush(CHART_CARD)
         p.drawRoundedRect(r, 8, 8)
         inner = r.adjusted(12, 10, -12, -10)
         bold = QFont(self.font())
@@ -358,7 +360,7 @@ class Histogram(_Chart):
         if lo is not None or hi is not None:
             left = sx(lo) if lo is not None else plot.left()
             right = sx(hi) if hi is not None else plot.right()
-            shade = QColor("#ecfdf3")
+            shade = CHART_PASS_SHADE
             p.fillRect(QRectF(left, plot.top(), max(0.0, right - left), plot.height()), shade)
         # bars
         for i, n in enumerate(self.counts):

@@ -16,6 +16,14 @@ BROKEN_FILL = QColor("#fdecea")
 BROKEN_BORDER = QColor("#e0645c")
 BROKEN_TEXT = QColor("#9b1c1c")
 MUTED_TEXT = QColor("#6b7280")
+# Charts (statistics, evaluation, loss curve): a card with axes, grid lines and labels.
+CHART_CARD = QColor("#ffffff")
+CHART_CARD_BORDER = QColor("#e4e7ec")
+CHART_AXIS = QColor("#d0d5dd")
+CHART_GRID = QColor("#eaecf0")
+CHART_INK = QColor("#344054")
+CHART_MUTED = QColor("#667085")
+CHART_PASS_SHADE = QColor("#ecfdf3")  # a rule's pass interval behind a histogram
 # A style-sheet colour: the palette's, so that the grids follow a light or dark theme live.
 GRID_BACKGROUND = "palette(alternate-base)"
 
@@ -24,10 +32,14 @@ GRID_BACKGROUND = "palette(alternate-base)"
 _LIGHT = {name: QColor(value) for name, value in (
     ("CARD_BORDER", CARD_BORDER), ("CARD_FILL", CARD_FILL), ("PLACEHOLDER_FILL", PLACEHOLDER_FILL),
     ("PLACEHOLDER_GLYPH", PLACEHOLDER_GLYPH), ("BROKEN_FILL", BROKEN_FILL), ("BROKEN_BORDER", BROKEN_BORDER),
-    ("BROKEN_TEXT", BROKEN_TEXT), ("MUTED_TEXT", MUTED_TEXT))}
+    ("BROKEN_TEXT", BROKEN_TEXT), ("MUTED_TEXT", MUTED_TEXT), ("CHART_CARD", CHART_CARD),
+    ("CHART_CARD_BORDER", CHART_CARD_BORDER), ("CHART_AXIS", CHART_AXIS), ("CHART_GRID", CHART_GRID),
+    ("CHART_INK", CHART_INK), ("CHART_MUTED", CHART_MUTED), ("CHART_PASS_SHADE", CHART_PASS_SHADE))}
 _DARK = {"CARD_BORDER": "#44474e", "CARD_FILL": "#2f3136", "PLACEHOLDER_FILL": "#3a3d43",
          "PLACEHOLDER_GLYPH": "#5c6069", "BROKEN_FILL": "#4a2524", "BROKEN_BORDER": "#e0645c",
-         "BROKEN_TEXT": "#ffb4ab", "MUTED_TEXT": "#a3a9b3"}
+         "BROKEN_TEXT": "#ffb4ab", "MUTED_TEXT": "#a3a9b3", "CHART_CARD": "#2f3136",
+         "CHART_CARD_BORDER": "#44474e", "CHART_AXIS": "#5a5e67", "CHART_GRID": "#3a3d44",
+         "CHART_INK": "#e4e6ea", "CHART_MUTED": "#a3a9b3", "CHART_PASS_SHADE": "#1f3b2c"}
 
 
 def use_dark(dark: bool) -> None:

@@ -57,7 +57,8 @@ class ImagePreview(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(160, 160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setStyleSheet("QLabel { background: #eef0f3; border: 1px solid #d7dbe1; border-radius: 6px; color: #6b7280; }")
+        self.setStyleSheet("QLabel { background: palette(alternate-base); border: 1px solid palette(midlight); "
+                           "border-radius: 6px; color: palette(placeholder-text); }")
         self.setWordWrap(True)
 
     @property

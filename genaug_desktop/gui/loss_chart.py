@@ -16,12 +16,14 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+# Themed colours: gui.colors switches them in place between light and dark.
+from genaug_desktop.gui.colors import CHART_CARD
+from genaug_desktop.gui.colors import CHART_AXIS as AXIS
+from genaug_desktop.gui.colors import CHART_GRID as GRID
+from genaug_desktop.gui.colors import CHART_INK as INK
+from genaug_desktop.gui.colors import CHART_MUTED as MUTED
 from genaug_desktop.gui.delegates import _small_font
 
-AXIS = QColor("#d0d5dd")
-GRID = QColor("#eaecf0")
-INK = QColor("#344054")
-MUTED = QColor("#667085")
 TRAIN = QColor("#2e6fdb")
 VALIDATION = QColor("#e07b00")
 #: Points kept per series; older ones are thinned (every other one) so a long run stays cheap.
@@ -101,7 +103,7 @@ class LossChart(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.fillRect(self.rect(), QColor("#ffffff"))
+        painter.fillRect(self.rect(), CHART_CARD)
         font = _small_font(self.font())
         painter.setFont(font)
         fm = QFontMetrics(font)
