@@ -45,9 +45,15 @@ def test_forced_dark_then_light(qapp) -> None:
     # The shared colours of the delegates switched with it, in place.
     assert colors.CARD_FILL.lightness() < 80 and colors.MUTED_TEXT.lightness() > 120
     assert _contrast(qapp.palette().color(QPalette.ColorRole.Text), colors.CARD_FILL) >= 4.5
+    # ... and the charts' (statistics, evaluation, loss curve).
+    from genaug_desktop.gui import charts, loss_chart
+
+    assert charts.INK is colors.CHART_INK and loss_chart.MUTED is colors.CHART_MUTED
+    assert _contrast(colors.CHART_INK, colors.CHART_CARD) >= 7 and _contrast(colors.CHART_MUTED, colors.CHART_CARD) >= 4.5
+    assert colors.CHART_CARD.lightness() < 80
     controller.set_preference("light")
     assert controller.theme == "light" and not is_dark()
-    assert colors.CARD_FILL == QColor("#ffffff")
+    assert colors.CARD_FILL == QColor("#ffffff") and colors.CHART_CARD == QColor("#ffffff")
     assert changes == ["dark", "light"]
 
 
