@@ -589,8 +589,8 @@ class ParamForm(QWidget):
             layout.addRow(label, field)
         self.empty_label = QLabel("No parameters.")
         self.empty_label.setStyleSheet("color: palette(placeholder-text);")
+        layout.addRow(self.empty_label)  # parented first: a parentless label made visible is a window
         self.empty_label.setVisible(not self.fields)
-        layout.addRow(self.empty_label)
         self.error_label = QLabel()
         self.error_label.setObjectName("paramError")
         self.error_label.setWordWrap(True)

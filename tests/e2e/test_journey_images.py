@@ -38,10 +38,6 @@ def test_image_journey(qtbot, journey_window, tmp_path: Path) -> None:
     assert manifest["image"] is not None
 
 
-@pytest.mark.xfail(strict=True, reason="param_form.ParamForm shows its 'No parameters.' label before the label has a "
-                   "parent (param_form.py, ParamForm.__init__): adding an op without parameters (Hflip) flashes a "
-                   "window and takes the focus from the main window. Not this test's file to fix; strict, so the "
-                   "fix makes this test fail and it can go.")
 def test_adding_an_op_without_parameters_opens_no_stray_window(qtbot, journey_window) -> None:
     window = journey_window
     open_sample_from_welcome(qtbot, window, "images")
