@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QActionEvent,
     QCloseEvent,
     QDragEnterEvent,
@@ -63,6 +64,7 @@ def _import_generators(_cancel: object) -> None:
 
 
 APP_TITLE = "genaug-desktop"
+WORKSPACE_MIN_HEIGHT = 400
 DEFAULT_SIZE = (1280, 800)
 TEXT_FILE_FILTER = "Text datasets (*.txt *.csv *.tsv *.jsonl *.ndjson);;All files (*)"
 
@@ -218,6 +220,9 @@ class MainWindow(QMainWindow):
         details.setMinimumWidth(240)
         splitter = self._splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("workspaceSplitter")
+        # The grid and the review need room the bottom docks must not take; small enough that the
+        # window still fits a 768-pixel screen.
+        splitter.setMinimumHeight(WORKSPACE_MIN_HEIGHT)
         augmentation = self.augmentation = AugmentationWorkspace(self, grid)
         splitter.addWidget(browser)
         splitter.addWidget(augmentation.grid_tabs)  # the grid, and the candidates tab
@@ -441,6 +446,8 @@ class MainWindow(QMainWindow):
         own = {"open_dataset": self.open_dataset_action, "open_text": self.open_text_action,
                "open_project": self.open_project_action, "export": self.export_action}
         self._toolbar_slots: dict[str, QAction] = {}
+        self._workspace_tools = QActionGroup(self)
+        self._workspace_tools.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
         for key in TOOLBAR_LAYOUT:
             if key == "|":
                 bar.addSeparator()
@@ -507,6 +514,9 @@ class MainWindow(QMainWindow):
             if action.iconText() == action.text().replace("&", "").rstrip("…"):
                 action.setIconText(short)
             slot = self._toolbar_slots.get(key)
+            if slot is not None:
+                # Disabled with the group while nothing is open; each keeps its own state otherwise.
+                self._workspace_tools.addAction(action)
             if slot is not None and slot is not action:
                 self.toolbar.insertAction(slot, action)
                 self.toolbar.removeAction(slot)
@@ -611,6 +621,7 @@ class MainWindow(QMainWindow):
         self.export_action.setToolTip("" if has else "Export needs a project (a NAME.genaug folder)")
 
     def close_dataset(self) -> None:
+        self.message_bar.dismiss()  # what it said was about the dataset that closes
         if self._details is not None:
             self._details.show_item(None)
         self.session.close()
@@ -666,6 +677,7 @@ class MainWindow(QMainWindow):
         open_ = self.session.is_open
         self.stack.setCurrentWidget(self.splitter if open_ else self.welcome)  # builds it when opening
         self.close_action.setEnabled(open_)
+        self._workspace_tools.setEnabled(open_)
         if self.augmentation is not None:
             self.augmentation.update_dock()
         self.setWindowTitle(f"{self.session.title} — {APP_TITLE}" if open_ else APP_TITLE)

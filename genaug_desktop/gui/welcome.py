@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +40,7 @@ _INKS = {
 
 def _page_style(ink: dict[str, str]) -> str:
     return f"""
-#welcome {{ background: {ink['page']}; }}
+#welcome, #welcomeScroll, #welcomeBody {{ background: {ink['page']}; }}
 #welcomeCard {{ background: {ink['card']}; border: 1px solid {ink['card_border']}; border-radius: 10px; }}
 #welcomeCard QLabel {{ color: {ink['ink']}; }}
 #welcomeCard QLabel[muted="true"] {{ color: {ink['muted']}; }}
@@ -161,15 +162,27 @@ class WelcomePage(QWidget):
         inner.addLayout(head)
         inner.addLayout(columns, 1)
 
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(40, 40, 40, 40)
+        # The page scrolls when the window is smaller than the card: the welcome page shares the
+        # window's stack with the workspace, so its size would otherwise be the window's minimum.
+        body = QWidget()
+        body.setObjectName("welcomeBody")
+        column = QVBoxLayout(body)
+        column.setContentsMargins(40, 40, 40, 40)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(card, 10)
         row.addStretch(1)
-        outer.addStretch(1)
-        outer.addLayout(row, 10)
-        outer.addStretch(1)
+        column.addStretch(1)
+        column.addLayout(row, 10)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("welcomeScroll")
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         self.restyle()
 
     def restyle(self) -> None:

@@ -36,6 +36,8 @@ def test_open_image_folder_streams_items_and_shows_problems(qtbot, make_window, 
     assert window.session.items.rowCount() == 11
     assert window.windowTitle() == "pets — genaug-desktop"
     # The truncated file is a scan problem; the corrupt one shows up once its thumbnail fails.
+    # Thumbnails are decoded for what is on screen: bring the last items into view.
+    window.grid.view.scrollToBottom()
     qtbot.waitUntil(lambda: window.status_text() == "11 items · 2 classes · 2 problems", timeout=20_000)
     assert window.browser.problems_label.text() == "Problems (2)"
     # The first item is shown in the details panel.
@@ -156,6 +158,33 @@ def test_close_returns_to_welcome_and_clears(qtbot, make_window, image_folder: P
     assert window.status_text() == ""
 
 
+def test_closing_leaves_no_stale_message_or_live_workspace_tools(qtbot, make_window, image_folder: Path) -> None:
+    window: MainWindow = make_window()
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    tools = ("augment", "review", "filter")
+    qtbot.waitUntil(lambda: all(not window._toolbar_slots[k].objectName().startswith("placeholder:") for k in tools),
+                    timeout=10_000)
+    assert window._toolbar_slots["review"].isEnabled()
+    window.message_bar.show_message("info", "Exported 3 samples")
+    window.close_action.trigger()
+    assert not window.message_bar.isVisible()
+    assert not any(window._toolbar_slots[k].isEnabled() for k in tools), "nothing to augment or review"
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    assert window._toolbar_slots["review"].isEnabled()
+
+
+def test_window_fits_a_768_pixel_screen_with_a_dataset_open(qtbot, make_window, image_folder: Path) -> None:
+    window: MainWindow = make_window()
+    window.open_path(str(image_folder))
+    wait_loaded(qtbot, window)
+    assert window.curation is not None and window.generators is not None  # every dock built
+    # The welcome page shares the stack with the workspace: it scrolls instead of setting a minimum.
+    assert window.welcome.minimumSizeHint().height() < 200
+    assert window.minimumSizeHint().height() <= 700
+
+
 def test_cancel_keeps_what_was_read(qtbot, make_window, tmp_path: Path, monkeypatch) -> None:
     import time
 
@@ -199,6 +228,7 @@ def test_problem_activation_selects_the_item(qtbot, make_window, image_folder: P
     window: MainWindow = make_window()
     window.open_path(str(image_folder))
     wait_loaded(qtbot, window)
+    window.grid.view.scrollToBottom()  # the corrupt file becomes a problem when its thumbnail fails
     qtbot.waitUntil(lambda: window.session.problems.rowCount() == 2, timeout=20_000)
     row = next(r for r, p in enumerate(window.session.problems.problems()) if p.path == "dog/dog_corrupt.png")
     window.browser.problem_view.doubleClicked.emit(window.session.problems.index(row))
