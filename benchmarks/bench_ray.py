@@ -107,7 +107,13 @@ def timed_job(job: object) -> tuple[float, float, object, dict[str, float]]:
 
 def per_item_costs(project: object, policy: Policy, keys: list[str], scratch: str) -> dict[str, float]:
     """Worker work per variant (this process, one core), driver store cost per variant, blob bytes."""
-    items = [i for i in project.iter_items() if i.key in set(keys)][:512]  # type: ignore[attr-defined]
+    wanted = set(keys)
+    items = []
+    for item in project.iter_items():  # type: ignore[attr-defined]
+        if item.key in wanted:
+            items.append(item)
+            if len(items) == 512:
+                break
     units = [WorkUnit(i.key, i.label, i.sha256, project.source_path(i), None, (0,)) for i in items]  # type: ignore[attr-defined]
     blobs = os.path.join(scratch, "blobs")
     augment_units(policy.to_json(), policy.sha256, units[:16], 99, blobs)  # warm up imports and caches

@@ -20,8 +20,8 @@ RAY_MISSING = 'Ray Data is not installed (pip install "genaug-desktop[ray]")'
 
 @pytest.fixture(scope="session")
 def ray_session():
-    import ray
-
+    ray = pytest.importorskip("ray", reason=RAY_MISSING)
+    pytest.importorskip("ray.data", reason=RAY_MISSING)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     yield ray

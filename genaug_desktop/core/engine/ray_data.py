@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -195,13 +194,3 @@ def ordered_map(
     if expected != len(payloads):
         raise EngineError(f"Ray returned {expected:,} of {len(payloads):,} batches")
 
-
-def wait_ray_idle(timeout: float = 10.0) -> None:
-    """Wait until a cancelled pipeline's tasks have stopped (tests, benchmarks)."""
-    import ray
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ray.available_resources().get("CPU", 0) >= ray.cluster_resources().get("CPU", 0):
-            return
-        time.sleep(0.05)
