@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.core.jobs import Progress
-from genaug_desktop.gui.formatting import plural
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.settings import AppSettings
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.gui.details import ImagePreview
-from genaug_desktop.gui.formatting import plural
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.thumbnails import image_from_raw
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 

@@ -35,7 +35,7 @@ from genaug_desktop.gui.colors import (
     PLACEHOLDER_GLYPH,
     label_colors,
 )
-from genaug_desktop.gui.formatting import first_lines
+from genaug_desktop.core.formatting import first_lines
 from genaug_desktop.gui.models import BrokenRole, LabelRole, ModalityRole, NameRole, TextRole, ThumbnailRole
 
 AnyIndex = QModelIndex | QPersistentModelIndex

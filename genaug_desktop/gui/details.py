@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genaug_desktop.gui.formatting import human_bytes
+from genaug_desktop.core.formatting import human_bytes
 from genaug_desktop.gui.models import item_name
 from genaug_desktop.gui.thumbnails import image_from_raw
 from genaug_desktop.gui.worker import JobSlot, JobWorker

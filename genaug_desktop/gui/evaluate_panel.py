@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.gui.charts import MUTED, THRESHOLD, DeltaBarChart, ErrorBar, ErrorBarChart, Series
-from genaug_desktop.gui.formatting import plural
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 
 if TYPE_CHECKING:

@@ -63,7 +63,7 @@ from genaug_desktop.core.export import (
     formats_for,
     plan_job,
 )
-from genaug_desktop.gui.formatting import human_bytes, plural
+from genaug_desktop.core.formatting import human_bytes, plural
 from genaug_desktop.gui.settings import AppSettings
 from genaug_desktop.gui.timers import tracked_timer
 from genaug_desktop.gui.worker import JobSlot, JobWorker

@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from genaug_desktop.gui import roles
-from genaug_desktop.gui.formatting import first_lines, human_bytes
+from genaug_desktop.core.formatting import first_lines, human_bytes
 from genaug_desktop.gui.thumbnails import ThumbnailCache
 
 # Core data types only for annotations: importing core.datasets pulls in multiprocessing and

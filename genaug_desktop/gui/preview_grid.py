@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from genaug_desktop.gui.colors import GRID_BACKGROUND
 from genaug_desktop.gui.delegates import ItemDelegate
-from genaug_desktop.gui.formatting import plural
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.models import BrokenRole, ItemDataRole, ModalityRole, PathRole
 from genaug_desktop.gui.session import DatasetSession
 from genaug_desktop.gui.settings import DEFAULT_THUMBNAIL_SIZE, MAX_THUMBNAIL_SIZE, MIN_THUMBNAIL_SIZE

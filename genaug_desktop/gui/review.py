@@ -54,7 +54,7 @@ from PySide6.QtWidgets import (
 
 from genaug_desktop.gui.compare import CompareView
 from genaug_desktop.gui.delegates import MARGIN, PAD, ItemDelegate, _small_font
-from genaug_desktop.gui.formatting import plural
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.models import ModalityRole
 from genaug_desktop.gui.preview_grid import ItemGridView
 from genaug_desktop.gui.review_models import (

@@ -29,7 +29,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from genaug_desktop.gui import roles
-from genaug_desktop.gui.formatting import first_lines, plural
+from genaug_desktop.core.formatting import first_lines, plural
 from genaug_desktop.gui.models import (
     BrokenRole,
     KeyRole,

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from genaug_desktop.core.jobs import Progress
 from genaug_desktop.gui import roles
-from genaug_desktop.gui.formatting import plural
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.settings import AppSettings
 from genaug_desktop.gui.timers import tracked_timer
 from genaug_desktop.gui.worker import JobSlot, JobWorker

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from PySide6.QtCore import QObject, Signal
 
 from genaug_desktop.core.jobs import CancelToken, Job, Progress
-from genaug_desktop.gui.formatting import plural
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.memory import CollectorGuard
 from genaug_desktop.gui.models import ClassCountModel, ItemFilterProxy, ItemListModel, ProblemListModel
 from genaug_desktop.gui.thumbnails import ThumbnailCache

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.gui.charts import Bar, BarChart, Histogram, PairedBarChart, Series
-from genaug_desktop.gui.formatting import plural
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.timers import tracked_timer
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 

@@ -386,6 +386,7 @@ def test_export_job_reports_progress_and_a_summary(tmp_path, image_project):
     assert seen[0].message == "Planning the export"
     assert seen[-1].done == seen[-1].total
     assert "Exported 20 samples" in result.summary()
+    assert " KB, in " in result.summary(), "a small export reads in KB, not as 0.0 MB"
     assert result.to_json()["by_split"] == {"train": 20}
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from genaug_desktop import __version__
 from genaug_desktop.core.engine import Engine, as_engine, require
 from genaug_desktop.core.export import imaging
+from genaug_desktop.core.formatting import human_bytes
 from genaug_desktop.core.export.files import FileRecorder
 from genaug_desktop.core.export.manifest import COLUMNS, SCHEMA_VERSION, dumps
 from genaug_desktop.core.export.options import ExportError, ExportOptions
@@ -59,7 +60,7 @@ class ExportResult:
         splits = ", ".join(f"{k} {v:,}" for k, v in self.by_split().items())
         text = (
             f"Exported {self.samples:,} samples ({splits}) as {self.format} to {self.destination}: "
-            f"{self.files:,} files, {self.bytes / 1e6:,.1f} MB, in {self.seconds:.1f} s"
+            f"{self.files:,} files, {human_bytes(self.bytes)}, in {self.seconds:.1f} s"
         )
         if self.replaced:
             text += " (replaced the earlier export)"

@@ -11,6 +11,7 @@ from typing import Any
 from genaug_desktop.core.export.files import check_relpath
 from genaug_desktop.core.export.manifest import ExportUnusable, ManifestDamaged, load_manifest
 from genaug_desktop.core.export.publish import MANIFEST_NAME
+from genaug_desktop.core.formatting import human_bytes
 from genaug_desktop.core.jobs import CancelToken, Job, Progress, Throttle
 
 _CHUNK = 1 << 20
@@ -44,7 +45,7 @@ class VerifyReport:
 
     def summary(self) -> str:
         if self.ok:
-            return f"{self.path}: all {self.checked:,} files match the manifest ({self.bytes / 1e6:,.1f} MB checked)"
+            return f"{self.path}: all {self.checked:,} files match the manifest ({human_bytes(self.bytes)} checked)"
         n = len(self.problems())
         return f"{self.path}: {n:,} problem{'s' if n != 1 else ''} ({len(self.mismatched)} changed, {len(self.missing)} missing, {len(self.extra)} extra)"
 

@@ -1,4 +1,4 @@
-"""Small text helpers shared by panels: counts, sizes, plurals (no Qt)."""
+"""Small text helpers shared by the CLI, the core reports and the panels: counts, sizes, plurals (no Qt)."""
 
 from __future__ import annotations
 
