@@ -567,7 +567,8 @@ class PolicyPreview(QWidget):
             self.status_label.setToolTip(result.error)
         else:
             failed = sum(1 for v in result.variants if v.error)
-            text = f"{len(result.variants)} variants in {result.seconds * 1000:.0f} ms"
+            took = f"{result.seconds * 1000:.0f} ms" if result.seconds < 1 else f"{result.seconds:.1f} s"
+            text = f"{len(result.variants)} variants in {took}"
             if failed:
                 text += f" · {failed} failed"
             tip = f"seed {result.request.seed}; {result.prefix_hits} variants reused the steps before the one being edited"
