@@ -66,6 +66,25 @@ def test_augment_on_ray_makes_the_same_candidates_as_local(ray_session, twin_pro
     assert again.created == 0 and again.skipped_existing == 57
 
 
+
+def test_text_augment_on_ray_matches_local(ray_session, tmp_path):
+    """nlpaug ops in Ray workers: the same texts, labels and provenance as local processes."""
+    src = tmp_path / "reviews.csv"
+    lines = ["text,label"] + [f"review number {i} says the product works well,{'pos' if i % 2 else 'neg'}" for i in range(30)]
+    lines += [",neg"]  # an empty text: the pre-processing drops it, on both engines
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    presets = Path(__file__).resolve().parents[2] / "resources" / "presets"
+    policy = Policy.from_json(json.loads((presets / "text_typos.json").read_text(encoding="utf-8")))
+    projects = [run_job(init_project_job(str(tmp_path / f"{n}.genaug"), str(src))) for n in "ab"]
+    try:
+        a = run_job(augment_job(projects[0], policy, per_item=3, seed=11, workers=2))
+        b = run_job(augment_job(projects[1], policy, per_item=3, seed=11, engine="ray"))
+        assert a.created == b.created == 90 and a.dropped == b.dropped == 1 and a.failures == b.failures == []
+        assert candidate_rows(projects[0]) == candidate_rows(projects[1])
+    finally:
+        for p in projects:
+            p.close()
+
 def _crafted(project, blobs_from=None):
     """Candidates with known fates: a blank image, a copy of its source, a duplicate."""
     items = project.items()
