@@ -3,7 +3,7 @@
 Every field is a bounded widget (spin box or list), so nothing out of range can be typed; the
 values are still checked by :class:`AppSettings`' setters when saved, and a refusal is shown in the
 dialog rather than raised. Theme, thumbnail size and cache size apply at once (``applied`` is
-emitted after saving); the worker count and the engine say that they apply after a restart.
+emitted after saving); the worker count says that it applies after a restart, the engine from the next job.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from genaug_desktop.gui.settings import (
 )
 
 THEME_LABELS = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
-ENGINE_LABELS = {"local": "Local (worker processes on this computer)", "ray": "Ray (a Ray cluster)"}
+ENGINE_LABELS = {"local": "Local (worker processes on this computer)", "ray": "Ray (a cluster, or a local Ray)"}
 RESTART_NOTE = "applies after restart"
 
 
@@ -91,7 +91,9 @@ class PreferencesDialog(QDialog):
         form.addRow("", _note(f"Worker processes: {RESTART_NOTE}."))
         form.addRow("Theme:", self.theme)
         form.addRow("Engine:", self.engine)
-        form.addRow("", _note(f"Engine: {RESTART_NOTE}. Ray needs the ray package and a cluster to connect to."))
+        form.addRow("", _note(
+            "Engine: applies from the next augmentation, filter or export. Ray needs the ray extra "
+            "(pip install \"genaug-desktop[ray]\"); without RAY_ADDRESS it starts a local Ray for each job (10-15 s)."))
 
         self.error_label = QLabel()
         self.error_label.setObjectName("preferencesError")

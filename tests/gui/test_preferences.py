@@ -35,7 +35,7 @@ def test_shows_the_saved_values_and_bounds(qtbot) -> None:
     assert dialog.cache_mb.value() == MAX_CACHE_MB
     assert dialog.workers.specialValueText() == "One per CPU"
     notes = " ".join(label.text() for label in dialog.findChildren(type(dialog.error_label)))
-    assert f"Worker processes: {RESTART_NOTE}" in notes and f"Engine: {RESTART_NOTE}" in notes
+    assert f"Worker processes: {RESTART_NOTE}" in notes and "Engine: applies from the next augmentation" in notes
 
 
 def test_ok_saves_and_cancel_does_not(qtbot) -> None:
