@@ -380,7 +380,7 @@ class AugmentController(QObject):
         targets = class_balance_targets(project, options.balance_target) if options.balance_target is not None else None
         per_item = None if targets is not None else options.per_item
         workers = options.workers
-        engine = AppSettings().engine  # Preferences: "local" or "ray"
+        engine = AppSettings().job_engine()  # Preferences: "local" or "ray"
 
         def job(cancel: Any) -> Any:
             return augment_job(project, policy, per_item, options.seed, item_keys, targets, workers, cancel, engine)

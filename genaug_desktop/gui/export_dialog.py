@@ -723,7 +723,7 @@ class ExportDialog(QDialog):
         plan = self.plan if self.plan_is_current() else None
         self._plans.abort()
         project, destination = self.project, self.destination
-        engine = AppSettings().engine  # Preferences: "local" or "ray"
+        engine = AppSettings().job_engine()  # Preferences: "local" or "ray"
         worker = JobWorker(
             lambda cancel: _guarded(lambda: export_job(project, options, destination, cancel, plan=plan, engine=engine)), name="export")
         worker.progress.connect(self._on_export_progress)

@@ -9,6 +9,7 @@ handles opening (menu, recent list, drag and drop, command line) and remembers w
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QTimer
@@ -880,6 +881,9 @@ class MainWindow(QMainWindow):
         self.message_bar.shutdown()
         self.session.shutdown()
         worker.shutdown_all()
+        ray_data = sys.modules.get("genaug_desktop.core.engine.ray_data")
+        if ray_data is not None:  # (never imported when no job ran on Ray)
+            ray_data.stop_local_ray()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()

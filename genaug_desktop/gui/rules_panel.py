@@ -913,7 +913,7 @@ class RulesPanel(QWidget):
             self.notice.emit("error", f"Cannot read the approved rules: {exc}")
             return False
         ids = list(candidate_ids) if candidate_ids is not None else None
-        engine = AppSettings().engine  # Preferences: "local" or "ray"
+        engine = AppSettings().job_engine()  # Preferences: "local" or "ray"
         worker = JobWorker(lambda cancel: filter_job(project, cancel, candidate_ids=ids, engine=engine), name="filter")
         worker.progress.connect(self._on_filter_progress)
         worker.returned.connect(self._on_filtered)

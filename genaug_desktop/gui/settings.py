@@ -165,6 +165,16 @@ class AppSettings:
     def engine(self, engine: str) -> None:
         self.store.setValue("jobs/engine", _checked_choice("engine", engine, ENGINES))
 
+    def job_engine(self) -> str:
+        """:attr:`engine`, for a job about to start. With "ray", the local Ray the job starts stays
+        up for the next ones (10-15 s to start on 2 cores); the window stops it when it closes."""
+        engine = self.engine
+        if engine == "ray":
+            from genaug_desktop.core.engine.ray_data import keep_local_ray
+
+            keep_local_ray(True)
+        return engine
+
     def _choice(self, key: str, choices: tuple[str, ...]) -> str:
         value = self.store.value(key, choices[0])
         return value if isinstance(value, str) and value in choices else choices[0]
