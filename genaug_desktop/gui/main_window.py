@@ -60,8 +60,12 @@ if TYPE_CHECKING:
     from genaug_desktop.gui.details import DetailsPanel
     from genaug_desktop.gui.preview_grid import PreviewGrid
 
-def _import_generators(_cancel: object) -> None:
-    import genaug_desktop.core.generators  # noqa: F401
+def _import_panels(_cancel: object) -> None:
+    """Import the modules of the panels built after the workspace (no widget is made here)."""
+    import genaug_desktop.core.generators  # noqa: F401  (numpy, the plug-in entry points)
+    import genaug_desktop.gui.curation  # noqa: F401
+    import genaug_desktop.gui.generator_panel  # noqa: F401
+    import genaug_desktop.gui.param_form  # noqa: F401
 
 
 APP_TITLE = "genaug-desktop"
@@ -139,7 +143,7 @@ class MainWindow(QMainWindow):
         self._generators: GeneratorWorkspace | None = None  # the Generators dock
         #: the panels still to build after the workspace, one per event-loop turn (see _ensure_workspace)
         self._panel_stages: list[str] = []
-        self._generators_loader: worker.JobWorker | None = None
+        self._panels_loader: worker.JobWorker | None = None
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -249,32 +253,32 @@ class MainWindow(QMainWindow):
         details.preview_failed.connect(self._on_preview_failed)
 
         self._panel_stages = ["curation", "generators"]
-        QTimer.singleShot(0, self._build_next_panel)
+        # Their modules (0.1-0.2 s of imports: the review, rules, statistics, evaluation and
+        # generator panels, numpy) load in a job thread; each panel is then built on its own turn.
+        loader = self._panels_loader = worker.JobWorker(_import_panels, name="load-panels")
+        loader.finished.connect(self._on_panels_imported)
+        loader.start()
+
+    def _on_panels_imported(self) -> None:
+        self._panels_loader = None
+        self._build_next_panel()
 
     def _build_next_panel(self) -> None:
-        if not self._panel_stages or self._shut_down:
+        if not self._panel_stages or self._shut_down or self._panels_loader is not None:
             return
         if self._panel_stages[0] == "curation":
-            self._panel_stages.pop(0)
             self._build_curation()
-            QTimer.singleShot(0, self._build_next_panel)
-        elif self._generators_loader is None:
-            # core.generators imports numpy and reads the plug-in entry points (~0.1 s): in a thread.
-            loader = self._generators_loader = worker.JobWorker(_import_generators, name="load-generators")
-            loader.finished.connect(self._on_generators_imported)
-            loader.start()
-
-    def _on_generators_imported(self) -> None:
-        self._generators_loader = None
-        if "generators" in self._panel_stages and not self._shut_down:
+        else:
             self._build_generators()
+        if self._panel_stages:
+            QTimer.singleShot(0, self._build_next_panel)
 
     def _finish_panels(self) -> None:
         """Build, now, every panel still pending (code that needs a panel at once)."""
         if self._panel_stages and not self._shut_down:
-            if self._generators_loader is not None:
-                self._generators_loader.wait()
-                self._generators_loader = None
+            if self._panels_loader is not None:
+                self._panels_loader.wait()
+                self._panels_loader = None
             if "curation" in self._panel_stages:
                 self._build_curation()
             if "generators" in self._panel_stages:
@@ -638,7 +642,7 @@ class MainWindow(QMainWindow):
             return False
         if self.augmentation is not None and not self.augmentation.is_settled():
             return False
-        if self._generators_loader is not None or (self._curation is not None and not self._curation.is_settled()):
+        if self._panels_loader is not None or (self._curation is not None and not self._curation.is_settled()):
             return False
         if self.stack.currentWidget() is self.welcome or self._grid is None:
             return True
@@ -868,9 +872,9 @@ class MainWindow(QMainWindow):
             self._browser.shutdown()
         if self._details is not None:
             self._details.shutdown()
-        if self._generators_loader is not None:
-            self._generators_loader.wait()
-            self._generators_loader = None
+        if self._panels_loader is not None:
+            self._panels_loader.wait()
+            self._panels_loader = None
         self._panel_stages = []
         if self._curation is not None:
             self._curation.shutdown()
