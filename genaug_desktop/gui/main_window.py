@@ -271,7 +271,8 @@ class MainWindow(QMainWindow):
         else:
             self._build_generators()
         if self._panel_stages:
-            QTimer.singleShot(0, self._build_next_panel)
+            # Not 0: a zero timer runs before the paint and input waiting since this stage began.
+            QTimer.singleShot(15, self._build_next_panel)
 
     def _finish_panels(self) -> None:
         """Build, now, every panel still pending (code that needs a panel at once)."""

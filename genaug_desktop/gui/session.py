@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from genaug_desktop.core.store.project import Project, SourceCheck
 
 PROJECT_SUFFIX = ".genaug"  # the same as core.store.project.PROJECT_SUFFIX (a DESIGN.md contract)
+PROJECT_DB = "project.sqlite"  # core.store.project.DB_NAME: checked without importing the store (sqlite3, 30 ms)
 
 Kind = Literal["dataset", "project"]
 
@@ -91,9 +92,7 @@ def dataset_root_for(path: str) -> str:
 
 
 def looks_like_project(path: str) -> bool:
-    from genaug_desktop.core.store.project import is_project_dir
-
-    return is_project_dir(path) or path.rstrip("/\\").endswith(PROJECT_SUFFIX)
+    return os.path.isfile(os.path.join(path, PROJECT_DB)) or path.rstrip("/\\").endswith(PROJECT_SUFFIX)
 
 
 @dataclass(slots=True)

@@ -441,3 +441,19 @@ def test_user_guide_opens_in_the_browser_or_says_where_it_is(make_window, monkey
     window.show_user_guide()
     message = window.message_bar.message
     assert "user guide is at" in message and message.endswith("docs/user-guide.md")
+
+
+def test_the_window_names_projects_as_the_store_does(tmp_path: Path) -> None:
+    """The session tells a project from a dataset without importing the store (sqlite3): its
+    copies of the store's names must stay the same."""
+    from genaug_desktop.core.store import project as store
+    from genaug_desktop.gui import session
+
+    assert (session.PROJECT_SUFFIX, session.PROJECT_DB) == (store.PROJECT_SUFFIX, store.DB_NAME)
+    from PIL import Image
+
+    (tmp_path / "data").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "data" / "a.png")
+    made = run_job(init_project_job(str(tmp_path / "p.genaug"), str(tmp_path / "data")))
+    assert session.looks_like_project(made.path) and store.is_project_dir(made.path)
+    assert not session.looks_like_project(str(tmp_path))
