@@ -20,6 +20,7 @@ for them (the main window calls it on close), and the tests fail when one is lef
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -65,6 +66,11 @@ def is_expected_error(exc: BaseException) -> bool:
 def describe_error(exc: BaseException) -> str:
     """A one-line message for people. Expected errors (dataset, project, image problems) carry
     their own wording; anything else gets its type name so a bug report is still useful."""
+    if type(exc).__name__ not in _EXPECTED_ERRORS and isinstance(exc, OSError) and exc.strerror:
+        # "[Errno 28] No space left on device: '/x'" reads "No space left on device: /x"
+        where = exc.filename if isinstance(exc.filename, str) else None
+        hint = " (free some space and try again)" if exc.errno == errno.ENOSPC else ""
+        return f"{exc.strerror}: {where}{hint}" if where else f"{exc.strerror}{hint}"
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if is_expected_error(exc) and message:
         return message

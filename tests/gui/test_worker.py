@@ -211,3 +211,14 @@ def test_threads_are_joined_by_shutdown_all(qtbot) -> None:
 @pytest.mark.parametrize("exc", [OSError(13, "Permission denied"), ValueError("bad value")])
 def test_describe_error_is_one_line(exc: Exception) -> None:
     assert "\n" not in describe_error(exc)
+
+
+def test_os_errors_read_as_sentences_without_errno_codes() -> None:
+    import errno
+    import os
+
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/data/out/a.png")
+    assert describe_error(full) == "No space left on device: /data/out/a.png (free some space and try again)"
+    denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/etc/x")
+    assert describe_error(denied) == "Permission denied: /etc/x"
+    assert describe_error(OSError("plain message")) == "plain message"
