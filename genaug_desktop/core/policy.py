@@ -31,6 +31,7 @@ step disabled.
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -435,13 +436,14 @@ class Policy:
 
     @classmethod
     def load(cls, path: str, check_available: bool = True) -> Policy:
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read(10 * 1024 * 1024 + 1)
+        from genaug_desktop.core.atomic import read_regular_file
+
+        try:  # a regular file only: a pipe or device named as a policy must not block the reader
+            raw = read_regular_file(path, 10 * 1024 * 1024)
         except OSError as exc:
+            if exc.errno == errno.EFBIG:
+                raise PolicyError("$", f"{path} is over 10 MB; that is not a policy file") from None
             raise PolicyError("$", f"cannot read {path}: {exc.strerror or exc}") from None
-        if len(raw) > 10 * 1024 * 1024:
-            raise PolicyError("$", f"{path} is over 10 MB; that is not a policy file")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:

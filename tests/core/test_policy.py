@@ -435,3 +435,32 @@ def test_run_steps_in_two_parts_equals_apply():
             head, partial = policy.run_steps(x, seed, 0, k)
             tail, partial = policy.run_steps(head, seed, k, None, partial)
             assert np.array_equal(tail, whole) and partial == chain
+
+
+def test_a_pipe_named_as_a_policy_file_is_refused_without_blocking(tmp_path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "policy.json"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+    reader = threading.Thread(target=lambda: outcome.append(_raises(lambda: Policy.load(str(fifo)))), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive(), "Policy.load blocked on a pipe"
+    assert isinstance(outcome[0], PolicyError) and "not a regular file" in str(outcome[0])
+
+
+def test_a_policy_file_over_10_mb_is_refused(tmp_path) -> None:
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (10 * 1024 * 1024 + 1))
+    with pytest.raises(PolicyError, match="over 10 MB"):
+        Policy.load(str(big))
+
+
+def _raises(fn):
+    try:
+        fn()
+    except BaseException as exc:  # noqa: BLE001 (the test inspects it)
+        return exc
+    return AssertionError("no error")
