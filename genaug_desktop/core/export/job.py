@@ -25,8 +25,8 @@ from genaug_desktop.core.formatting import human_bytes
 from genaug_desktop.core.export.files import FileRecorder
 from genaug_desktop.core.export.manifest import COLUMNS, SCHEMA_VERSION, dumps
 from genaug_desktop.core.export.options import ExportError, ExportOptions
-from genaug_desktop.core.export.plan import ORIGINS, ExportPlan, Sample, UNLABELED, count_samples, forbidden_paths, plan_export
-from genaug_desktop.core.export.provenance import ProvenanceIndex, generator_info, rules_table
+from genaug_desktop.core.export.plan import ORIGINS, ExportPlan, Sample, UNLABELED, forbidden_paths, plan_export
+from genaug_desktop.core.export.provenance import ProvenanceStream, generator_info, rules_table
 from genaug_desktop.core.export.publish import MANIFEST_KIND, MANIFEST_NAME, Staging, check_destination
 from genaug_desktop.core.export.writers import Payload, make_writer
 from genaug_desktop.core.jobs import CancelToken, Job, Progress, Throttle
@@ -186,8 +186,21 @@ Pipeline = Callable[[Sequence[Sample]], Iterator[tuple[Sample, Payload]]]
 
 
 # ---- rows and provenance ------------------------------------------------------------------------------
-def _row_and_provenance(sample: Sample, label_id: int | None, index: ProvenanceIndex) -> tuple[dict[str, Any], dict[str, Any]]:
-    rec = sample.recorded
+def _recorded(sample: Sample, index: ProvenanceStream) -> dict[str, Any]:
+    """The sample's stored provenance: held by the sample, read from the project, or none."""
+    if sample.recorded is not None:
+        return sample.recorded
+    if sample.candidate_id is None:
+        return {}
+    try:
+        return index.recorded(sample.candidate_id)
+    except LookupError:
+        raise ExportError(f"{sample.uid} is no longer in the project (deleted after the export was planned); "
+                          "plan the export again") from None
+
+
+def _row_and_provenance(sample: Sample, label_id: int | None, index: ProvenanceStream,
+                        rec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     gen = generator_info(rec) if sample.origin == "generator" or "generator" in rec else None
     if sample.candidate_id is None:
         decision, history, rules = None, [], None
@@ -227,37 +240,61 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _generators(samples: Sequence[Sample]) -> list[dict[str, Any]]:
-    seen: dict[tuple[Any, Any], dict[str, Any]] = {}
-    for s in samples:
-        if s.origin != "generator":
-            continue
-        gen = generator_info(s.recorded) or {"name": None, "checkpoint_sha256": None}
-        key = (gen["name"], gen["checkpoint_sha256"])
-        entry = seen.setdefault(key, {"name": key[0], "checkpoint_sha256": key[1], "rounds": set(), "samples": 0})
-        entry["samples"] += 1
-        if s.round is not None:
-            entry["rounds"].add(s.round)
+class Written:
+    """What the manifest needs of the samples written, tallied as they are written (no list of
+    them is kept): counts by split, class and origin, the generators and the policies cited."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.cells: Counter[tuple[str, str | None, str]] = Counter()  # (split, label, origin), first seen first
+        self.generators: dict[tuple[Any, Any], dict[str, Any]] = {}
+        self.policy_shas: set[str] = set()
+
+    def __len__(self) -> int:
+        return self.total
+
+    def add(self, sample: Sample, recorded: dict[str, Any]) -> None:
+        self.total += 1
+        self.cells[(sample.split, sample.label, sample.origin)] += 1
+        if recorded.get("policy_sha256"):
+            self.policy_shas.add(str(recorded["policy_sha256"]))
+        if sample.origin == "generator":
+            gen = generator_info(recorded) or {"name": None, "checkpoint_sha256": None}
+            key = (gen["name"], gen["checkpoint_sha256"])
+            entry = self.generators.setdefault(key, {"name": key[0], "checkpoint_sha256": key[1], "rounds": set(), "samples": 0})
+            entry["samples"] += 1
+            if sample.round is not None:
+                entry["rounds"].add(sample.round)
+
+    def count_table(self, splits: Sequence[str]) -> dict[str, dict[str, dict[str, int]]]:
+        """As :func:`count_samples` over the written samples."""
+        out: dict[str, dict[str, dict[str, int]]] = {s: {} for s in splits}
+        for (split, label, origin), n in self.cells.items():
+            row = out.setdefault(split, {}).setdefault(label if label is not None else UNLABELED, {o: 0 for o in ORIGINS})
+            row[origin] += n
+        return {split: dict(sorted(classes.items())) for split, classes in out.items()}
+
+
+def _generators(written: Written) -> list[dict[str, Any]]:
     return [
         {**e, "rounds": sorted(e["rounds"])}
-        for e in sorted(seen.values(), key=lambda e: (str(e["name"]), str(e["checkpoint_sha256"])))
+        for e in sorted(written.generators.values(), key=lambda e: (str(e["name"]), str(e["checkpoint_sha256"])))
     ]
 
 
-def _policies(project: Project, samples: Sequence[Sample]) -> dict[str, Any]:
-    shas = sorted({str(s.recorded["policy_sha256"]) for s in samples if s.recorded.get("policy_sha256")})
-    return {sha: project.policy_json(sha) for sha in shas}
+def _policies(project: Project, written: Written) -> dict[str, Any]:
+    return {sha: project.policy_json(sha) for sha in sorted(written.policy_shas)}
 
 
-def _counts(written: list[Sample], plan: ExportPlan) -> dict[str, Any]:
-    table = count_samples(written, plan.splits)
+def _counts(written: Written, plan: ExportPlan) -> dict[str, Any]:
+    table = written.count_table(plan.splits)
     by_class: Counter[str] = Counter()
     by_origin: Counter[str] = Counter()
-    for s in written:
-        by_class[s.label if s.label is not None else UNLABELED] += 1
-        by_origin[s.origin] += 1
+    for (_split, label, origin), n in written.cells.items():
+        by_class[label if label is not None else UNLABELED] += n
+        by_origin[origin] += n
     return {
-        "total": len(written),
+        "total": written.total,
         "by_split": {split: sum(sum(o.values()) for o in classes.values()) for split, classes in table.items()},
         "by_class": dict(sorted(by_class.items())),
         "by_origin": {o: by_origin.get(o, 0) for o in ORIGINS},
@@ -345,14 +382,15 @@ def export_job(
     else:
         def prepare(s: Sample) -> Payload:
             return Payload(text=s.text or "")
-    index = ProvenanceIndex.load(project, [s.candidate_id for s in plan.samples if s.candidate_id is not None])
+    # Decisions and stored provenance are read a chunk at a time, in the order samples are written.
+    index = ProvenanceStream(project, [s.candidate_id for s in plan.samples if s.candidate_id is not None])
     label_ids = {label: i for i, label in enumerate(plan.classes)}
     train = [s for s in plan.samples if s.split == opts.train_split] if opts.normalize == "mean/std" else []
     total = len(plan.samples) + len(train)
     throttle = Throttle(0.1)
     staging = Staging(dest, opts.overwrite)
     skipped: list[tuple[str, str]] = []
-    written: list[Sample] = []
+    written = Written()
     recorder: FileRecorder | None = None
     on_ray = eng.is_ray and plan.modality == "image"
     pipeline: Pipeline
@@ -398,9 +436,10 @@ def export_job(
                 if hasattr(writer, "skip"):
                     writer.skip(sample)  # type: ignore[attr-defined]
             else:
-                row, provenance = _row_and_provenance(sample, label_ids.get(sample.label) if sample.label is not None else None, index)
+                rec = _recorded(sample, index)
+                row, provenance = _row_and_provenance(sample, label_ids.get(sample.label) if sample.label is not None else None, index, rec)
                 writer.add(sample, payload, row, provenance)
-                written.append(sample)
+                written.add(sample, rec)
             if throttle():
                 elapsed = time.monotonic() - started
                 rate = (done - len(train)) / elapsed if elapsed > 0 else 0.0
@@ -425,7 +464,7 @@ def export_job(
         engine_scope.__exit__(None, None, None)
     assert recorder is not None
     result = ExportResult(
-        destination=dest, format=opts.format, samples=len(written), counts=count_samples(written, plan.splits),
+        destination=dest, format=opts.format, samples=len(written), counts=written.count_table(plan.splits),
         files=len(recorder.files), bytes=recorder.total_bytes, seconds=time.monotonic() - started, skipped=skipped,
         warnings=list(plan.warnings), cleaned=staging.cleaned, replaced=staging.replaced,
     )
@@ -433,7 +472,7 @@ def export_job(
     return result
 
 
-def _manifest(project: Project, plan: ExportPlan, written: list[Sample], skipped: list[tuple[str, str]],
+def _manifest(project: Project, plan: ExportPlan, written: Written, skipped: list[tuple[str, str]],
               layout: dict[str, Any], notes: dict[str, Any], normalization: dict[str, Any] | None,
               recorder: FileRecorder) -> dict[str, Any]:
     from genaug_desktop.core.evaluation import evaluation_for_manifest

@@ -17,9 +17,10 @@ import math
 import os
 import posixpath
 import shutil
+import sys
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -57,7 +58,10 @@ class Sample:
     round: int | None = None
     rule_id: str | None = None
     reason: str | None = None
-    recorded: dict[str, Any] = field(default_factory=dict)  # the candidate's stored provenance
+    # The candidate's stored provenance. None: not held here (a plan of a million samples would
+    # hold a million dicts); the export reads it from the project a chunk at a time, in plan
+    # order (see ProvenanceStream). Originals have none: {} in the export.
+    recorded: dict[str, Any] | None = None
     nbytes: int = 0  # size of the file to read
 
 
@@ -183,9 +187,19 @@ def _stratified(units: dict[str | None, list[str]], splits: Sequence[str], ratio
     return out
 
 
-def assign_item_splits(items: Iterable[Item], splits: Sequence[str], ratios: Sequence[float], seed: int) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """What a plan keeps of an item: its key, content hash, label and path."""
+
+    key: str
+    sha256: str
+    label: str | None
+    path: str
+
+
+def assign_item_splits(items: Iterable[Item | ItemRef], splits: Sequence[str], ratios: Sequence[float], seed: int) -> dict[str, str]:
     """item key -> split, stratified by class and seeded; identical content shares a split."""
-    groups: dict[str, list[Item]] = defaultdict(list)
+    groups: dict[str, list[Item | ItemRef]] = defaultdict(list)
     for item in items:
         groups[item.sha256].append(item)
     strata: dict[str | None, list[str]] = defaultdict(list)
@@ -249,7 +263,32 @@ def _original(project: Project, item: Item) -> Sample | str:
     )
 
 
-def _candidate(project: Project, c: Candidate, modality: str, items: dict[str, Item]) -> Sample | str:
+#: candidates read per query while planning (keyset pages: the plan never holds every row twice)
+CANDIDATE_BATCH = 5000
+
+
+def iter_candidate_rows(project: Project, status: str, origin: str, batch: int = CANDIDATE_BATCH) -> Iterator[Candidate]:
+    """Candidates with *status* and *origin*, by id, read *batch* rows at a time, without their
+    provenance (``provenance`` is left empty: the export reads it when it writes the sample).
+    Repeated strings (status, origin, label) are shared, not one copy per row."""
+    last = 0
+    intern = sys.intern
+    while True:
+        rows = project.query(
+            "SELECT c.id, c.origin, i.key, c.label, c.status, c.reason, c.blob, c.text, c.round, c.rule_id"
+            " FROM candidates c LEFT JOIN items i ON i.id = c.source_item"
+            " WHERE c.status = ? AND c.origin = ? AND c.id > ? ORDER BY c.id LIMIT ?",
+            (status, origin, last, int(batch)),
+        )
+        if not rows:
+            return
+        for r in rows:
+            label = intern(r[3]) if isinstance(r[3], str) else r[3]
+            yield Candidate(r[0], intern(r[1]), r[2], label, intern(r[4]), r[5], r[6], r[7], {}, r[8], r[9])
+        last = rows[-1][0]
+
+
+def _candidate(project: Project, c: Candidate, modality: str, items: dict[str, ItemRef]) -> Sample | str:
     source_item = items.get(c.source_item) if c.source_item else None
     if c.origin == "generator":
         name = f"gen_r{c.round}_{c.id}" if c.round is not None else f"gen_{c.id}"
@@ -257,7 +296,7 @@ def _candidate(project: Project, c: Candidate, modality: str, items: dict[str, I
         name = f"{_stem(source_item.path) if source_item else 'aug'}_aug{c.id}"
     base = dict(
         uid=f"cand:{c.id}", origin=c.origin, label=c.label, split="", source=c.source_item, candidate_id=c.id,
-        status=c.status, name=name, round=c.round, rule_id=c.rule_id, reason=c.reason, recorded=dict(c.provenance),
+        status=c.status, name=name, round=c.round, rule_id=c.rule_id, reason=c.reason,
     )
     if modality == "text":
         if c.text is None:
@@ -342,15 +381,22 @@ def plan_export(project: Project, options: ExportOptions, destination: str | Non
     modality = project.modality
     splits = list(opts.splits)
     ratios = [opts.splits[s] for s in splits]
-    items = list(project.iter_items())
+    # What splitting and naming need of every item (not its text): the items are read again,
+    # one batch at a time, only when the originals are exported.
+    items = [ItemRef(i.key, i.sha256, sys.intern(i.label) if i.label is not None else None, sys.intern(i.path))
+             for i in project.iter_items()]
     item_by_key = {i.key: i for i in items}
     item_split = assign_item_splits(items, splits, ratios, opts.seed)
+    del items
     wanted = set(opts.classes) if opts.classes is not None else None
     dropped: Counter[str] = Counter()
     samples: list[Sample] = []
     if opts.include_originals:
-        for item in items:
+        for item in project.iter_items():
             if wanted is not None and item.label not in wanted:
+                continue
+            if item.key not in item_split:  # added by a scan while this plan was made
+                dropped["originals added while planning"] += 1
                 continue
             made = _original(project, item)
             if isinstance(made, str):
@@ -360,7 +406,7 @@ def plan_export(project: Project, options: ExportOptions, destination: str | Non
     free: list[Sample] = []
     for status in opts.statuses:
         for origin in opts.origins:
-            for c in project.candidates(status=status, origin=origin):
+            for c in iter_candidate_rows(project, status, origin):
                 if wanted is not None and c.label not in wanted:
                     continue
                 made = _candidate(project, c, modality, item_by_key)

@@ -10,7 +10,7 @@ only when the project has them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from genaug_desktop.core.store.project import Project
@@ -71,6 +71,7 @@ class ProvenanceIndex:
     def __init__(self) -> None:
         self.decisions: dict[int, list[dict[str, Any]]] = {}
         self.extra: dict[int, dict[str, Any]] = {}
+        self.provenance: dict[int, str] = {}  # the stored provenance, as JSON text (parsed when asked)
 
     @classmethod
     def load(cls, project: Project, candidate_ids: Iterable[int]) -> ProvenanceIndex:
@@ -82,6 +83,7 @@ class ProvenanceIndex:
         wanted = [c for c in ("candidate_id", "status", "previous", "reason", "at", "decided_by", "rule_id", "measured") if c in dcols]
         ccols = table_columns(project, "candidates")
         extra_cols = [c for c in ("measured", "decided_by", "decided_at", "rules_checked", "created_at") if c in ccols]
+        read_cols = ["provenance", *extra_cols]
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -92,11 +94,17 @@ class ProvenanceIndex:
                 entry = dict(zip(wanted, row))
                 cid = int(entry.pop("candidate_id"))
                 index.decisions.setdefault(cid, []).append(entry)
-            if extra_cols:
-                rows = project.query(f"SELECT id, {', '.join(extra_cols)} FROM candidates WHERE id IN ({marks})", chunk)
-                for row in rows:
-                    index.extra[int(row[0])] = dict(zip(extra_cols, row[1:]))
+            rows = project.query(f"SELECT id, {', '.join(read_cols)} FROM candidates WHERE id IN ({marks})", chunk)
+            for row in rows:
+                index.provenance[int(row[0])] = row[1]
+                if extra_cols:
+                    index.extra[int(row[0])] = dict(zip(extra_cols, row[2:]))
         return index
+
+    def recorded(self, candidate_id: int) -> dict[str, Any]:
+        """The candidate's stored provenance (a new dict on each call); KeyError when the
+        candidate is not in the project (any more)."""
+        return json.loads(self.provenance[candidate_id])
 
     def decision(self, candidate_id: int, status: str | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The decision that set the current status (with when and by whom), and the history."""
@@ -133,6 +141,50 @@ class ProvenanceIndex:
                 out["verdicts"] = recorded[key]
                 break
         return out
+
+
+class ProvenanceStream:
+    """:class:`ProvenanceIndex` for candidates asked for in a known order (the export's plan
+    order), loaded a chunk at a time: memory holds one chunk's decisions and provenance, not
+    every candidate's. Asking out of order still works (that candidate is loaded alone)."""
+
+    def __init__(self, project: Project, ordered_ids: Sequence[int], chunk: int = 1000) -> None:
+        self.project = project
+        self.ids = ordered_ids
+        self.chunk = max(1, int(chunk))
+        self.pos = 0
+        self.index = ProvenanceIndex()
+        self.loads = 0  # how many chunks were read (for tests)
+
+    def _ensure(self, candidate_id: int) -> ProvenanceIndex:
+        index = self.index
+        if candidate_id in index.provenance:
+            return index
+        pos = self.pos
+        while pos < len(self.ids) and self.ids[pos] != candidate_id:
+            pos += 1
+        if pos < len(self.ids):
+            self.pos = pos
+            wanted: Sequence[int] = self.ids[pos : pos + self.chunk]
+        else:
+            wanted = [candidate_id]
+        self.index = ProvenanceIndex()  # let the last chunk go before the next one is read
+        self.index = ProvenanceIndex.load(self.project, wanted)
+        self.loads += 1
+        return self.index
+
+    def recorded(self, candidate_id: int) -> dict[str, Any]:
+        index = self._ensure(candidate_id)
+        if candidate_id not in index.provenance:
+            raise LookupError(candidate_id)
+        return index.recorded(candidate_id)
+
+    def decision(self, candidate_id: int, status: str | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        return self._ensure(candidate_id).decision(candidate_id, status)
+
+    def rule_outcome(self, candidate_id: int, rule_id: str | None, reason: str | None, status: str | None,
+                     recorded: Mapping[str, Any]) -> dict[str, Any]:
+        return self._ensure(candidate_id).rule_outcome(candidate_id, rule_id, reason, status, recorded)
 
 
 def rules_table(project: Project) -> list[dict[str, Any]]:
