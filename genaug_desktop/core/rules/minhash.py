@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
 from collections.abc import Hashable, Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -123,63 +125,147 @@ def lsh_params(threshold: float, num_perm: int, recall: float = 0.99) -> tuple[i
 
 class NearDuplicateIndex:
     """Texts indexed by MinHash-LSH; queries return stored texts whose exact shingle Jaccard
-    similarity is at least ``threshold``."""
+    similarity is at least ``threshold``.
+
+    Memory is what limits this at a million texts, so an entry is not a Python object per band:
+    the LSH buckets of most entries live in three flat sorted numpy arrays (band key salted by
+    its band, slot, band), and only the entries added since the last merge sit in small per-band
+    dicts. A stored text keeps its normalised UTF-8 bytes in one shared buffer, not its shingle
+    set: the set is recomputed (identically) for the few stored texts a query must check exactly.
+    Buckets list their entries oldest first, so queries see candidates in the order a plain
+    dict-of-lists index would.
+    """
+
+    _MERGE_MIN = 4096  # entries added before the first merge into the sorted arrays
 
     def __init__(self, threshold: float, num_perm: int = 64, shingle: int = 5, seed: int = 1) -> None:
         self.threshold = threshold
         self.hasher = MinHasher(num_perm, shingle, seed)
         self.bands, self.rows = lsh_params(threshold, num_perm)
         self._mult = _mix(np.arange(1, self.rows + 1, dtype=np.uint64))
-        self._tables: list[dict[int, list[Hashable]]] = [{} for _ in range(self.bands)]
-        self._entries: dict[Hashable, tuple[tuple[int, ...], np.ndarray]] = {}
+        self._salt = _mix(np.arange(1, self.bands + 1, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15))
+        self._keys: list[Hashable | None] = []  # slot -> key; None once removed
+        self._slot: dict[Hashable, int] = {}  # key -> slot, live entries only
+        self._text = bytearray()  # normalised texts, UTF-8, one after another
+        self._ends = array("q")  # slot -> end of its text in _text
+        # merged buckets, sorted by (salted band key, slot)
+        self._fkeys = np.zeros(0, dtype=np.uint64)
+        self._fslots = np.zeros(0, dtype=np.uint32)
+        self._fband = np.zeros(0, dtype=np.uint8)
+        # band key -> slot, or a list of slots once a second entry shares the bucket
+        self._recent: list[dict[int, int | list[int]]] = [{} for _ in range(self.bands)]
+        self._recent_n = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._slot)
 
-    def prepare(self, texts: Sequence[str]) -> list[tuple[tuple[int, ...], np.ndarray]]:
-        """Band keys and shingle sets for a batch of (already normalised) texts."""
+    def prepare(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, str]]:
+        """(band keys, shingle set, text) for a batch of (already normalised) texts."""
         sig, sets = self.hasher.signatures(texts)
         if not len(sets):
             return []
         used = sig[:, : self.bands * self.rows].reshape(len(sets), self.bands, self.rows)
         keys = (used * self._mult).sum(axis=2, dtype=np.uint64)
-        return [(tuple(row), s) for row, s in zip(keys.tolist(), sets)]
+        return [(row, s, t) for row, s, t in zip(keys, sets, texts)]
 
-    def query(self, prepared: tuple[tuple[int, ...], np.ndarray]) -> list[tuple[Hashable, float]]:
-        """Stored (key, Jaccard) at or above the threshold, most similar first."""
-        band_keys, shingles = prepared
-        seen: set[Hashable] = set()
-        hits: list[tuple[float, Hashable]] = []
-        for table, bk in zip(self._tables, band_keys):
+    def _shingles(self, slot: int) -> np.ndarray:
+        start = self._ends[slot - 1] if slot else 0
+        text = self._text[start : self._ends[slot]].decode("utf-8", "surrogatepass")
+        hashes, _starts = shingle_hashes([text], self.hasher.shingle)
+        return np.unique(hashes)
+
+    def _bucket_slots(self, band_keys: np.ndarray) -> list[int]:
+        """Slots of every entry sharing a bucket with *band_keys*, band by band, oldest first."""
+        out: list[int] = []
+        if self._fkeys.size:
+            salted = band_keys ^ self._salt
+            lo = np.searchsorted(self._fkeys, salted, "left")
+            hi = np.searchsorted(self._fkeys, salted, "right")
+            found = np.nonzero(hi > lo)[0].tolist()
+        else:
+            found = []
+        raw = band_keys.tolist()
+        for b, (table, bk) in enumerate(zip(self._recent, raw)):
+            if found and found[0] == b:
+                found.pop(0)
+                sl = slice(int(lo[b]), int(hi[b]))
+                out.extend(self._fslots[sl][self._fband[sl] == b].tolist())
             bucket = table.get(bk)
-            if not bucket:
+            if bucket is not None:
+                if isinstance(bucket, int):
+                    out.append(bucket)
+                else:
+                    out.extend(bucket)
+        return out
+
+    def query(self, prepared: tuple[np.ndarray, np.ndarray, str]) -> list[tuple[Hashable, float]]:
+        """Stored (key, Jaccard) at or above the threshold, most similar first."""
+        band_keys, shingles, _text = prepared
+        seen: set[int] = set()
+        hits: list[tuple[float, Hashable]] = []
+        for slot in self._bucket_slots(band_keys):
+            if slot in seen:
                 continue
-            for key in bucket:
-                if key in seen:
-                    continue
-                seen.add(key)
-                other = self._entries[key][1]
-                inter = int(np.intersect1d(shingles, other, assume_unique=True).size)
-                jaccard = inter / (shingles.size + other.size - inter)
-                if jaccard >= self.threshold:
-                    hits.append((jaccard, key))
+            seen.add(slot)
+            key = self._keys[slot]
+            if key is None:
+                continue
+            other = self._shingles(slot)
+            inter = int(np.intersect1d(shingles, other, assume_unique=True).size)
+            jaccard = inter / (shingles.size + other.size - inter)
+            if jaccard >= self.threshold:
+                hits.append((jaccard, key))
         hits.sort(key=lambda t: -t[0])
         return [(key, j) for j, key in hits]
 
-    def add(self, key: Hashable, prepared: tuple[tuple[int, ...], np.ndarray]) -> None:
-        if key in self._entries:
+    def add(self, key: Hashable, prepared: tuple[np.ndarray, np.ndarray, str]) -> None:
+        if key in self._slot:
             self.remove(key)
-        self._entries[key] = prepared
-        for table, bk in zip(self._tables, prepared[0]):
-            table.setdefault(bk, []).append(key)
+        slot = len(self._keys)
+        if slot >= 2**32 - 1:
+            raise OverflowError("a near-duplicate index holds at most 2**32 - 1 texts")
+        self._keys.append(key)
+        self._slot[key] = slot
+        self._text += prepared[2].encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._text))
+        for table, bk in zip(self._recent, prepared[0].tolist()):
+            bucket = table.setdefault(bk, slot)
+            if bucket != slot:
+                if isinstance(bucket, int):
+                    table[bk] = [bucket, slot]
+                else:
+                    bucket.append(slot)
+        self._recent_n += 1
+        # the dicts cost ~100 bytes per band and entry, the arrays 13: keep the dicts a small
+        # share of the index; merges copy the arrays, so their size grows with it (amortised)
+        if self._recent_n >= max(self._MERGE_MIN, self._fkeys.size // (16 * self.bands)):
+            self._merge()
+
+    def _merge(self) -> None:
+        """Move the recent entries into the sorted arrays (after any equal key: newer last)."""
+        keys, slots, bands = [], [], []
+        for b, table in enumerate(self._recent):
+            if not table:
+                continue
+            lists = [[v] if isinstance(v, int) else v for v in table.values()]
+            counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+            k = np.fromiter(table.keys(), dtype=np.uint64, count=len(table)) ^ self._salt[b]
+            keys.append(np.repeat(k, counts))
+            slots.append(np.fromiter(chain.from_iterable(lists), dtype=np.uint32, count=int(counts.sum())))
+            bands.append(np.full(int(counts.sum()), b, dtype=np.uint8))
+        self._recent = [{} for _ in range(self.bands)]
+        self._recent_n = 0
+        if not keys:
+            return
+        k = np.concatenate(keys)
+        order = np.argsort(k, kind="stable")  # a bucket's slots stay in the order they were added
+        k = k[order]
+        at = np.searchsorted(self._fkeys, k, "right")
+        self._fkeys = np.insert(self._fkeys, at, k)
+        self._fslots = np.insert(self._fslots, at, np.concatenate(slots)[order])
+        self._fband = np.insert(self._fband, at, np.concatenate(bands)[order])
 
     def remove(self, key: Hashable) -> None:
-        entry = self._entries.pop(key, None)
-        if entry is None:
-            return
-        for table, bk in zip(self._tables, entry[0]):
-            bucket = table.get(bk)
-            if bucket is not None and key in bucket:
-                bucket.remove(key)
-                if not bucket:
-                    del table[bk]
+        slot = self._slot.pop(key, None)
+        if slot is not None:
+            self._keys[slot] = None  # its bucket entries are skipped from now on

@@ -465,17 +465,19 @@ class TextExactDuplicate(_TextRule):
 
         ip = self.values["ignore_punctuation"]
         self._norm = lambda t: normalize_text(t, ip)  # noqa: E731
-        self._seen: dict[str, str] = {}
+        # normalised text -> the item key (str) or candidate id (int) that had it first; the
+        # reason is formatted only for a rejection (a string per kept text costs ~60 bytes)
+        self._seen: dict[str, str | int] = {}
         self._mine: dict[int, str] = {}
         self._with_candidates = self.values["against"] != "items"
         if self.values["against"] != "candidates":
             for item in ctx.items():
                 if item.text is not None:
-                    self._seen.setdefault(self._norm(item.text), f"the real item {item.key}")
+                    self._seen.setdefault(self._norm(item.text), str(item.key))
         if self._with_candidates:
             for batch in ctx.kept_subjects():
                 for s in batch:
-                    self._seen.setdefault(self._norm(s.text), f"candidate #{s.id}")
+                    self._seen.setdefault(self._norm(s.text), s.id)
 
     def evaluate(self, batch: Sequence[Subject]) -> list[Verdict]:
         if not hasattr(self, "_seen"):
@@ -485,10 +487,11 @@ class TextExactDuplicate(_TextRule):
             norm = self._norm(s.text)
             other = self._seen.get(norm)
             if other is not None:
-                out.append(Verdict(False, f"the same text as {other}"))
+                what = f"the real item {other}" if isinstance(other, str) else f"candidate #{other}"
+                out.append(Verdict(False, f"the same text as {what}"))
                 continue
             if self._with_candidates:
-                self._seen[norm] = f"candidate #{s.id}"
+                self._seen[norm] = s.id
                 self._mine[s.id] = norm
             out.append(Verdict(True))
         return out
@@ -496,7 +499,8 @@ class TextExactDuplicate(_TextRule):
     def discard(self, subjects: Sequence[Subject]) -> None:
         for s in subjects:
             norm = self._mine.pop(s.id, None)
-            if norm is not None and self._seen.get(norm) == f"candidate #{s.id}":
+            other = self._seen.get(norm) if norm is not None else None
+            if norm is not None and isinstance(other, int) and other == s.id:
                 del self._seen[norm]
 
 
@@ -532,12 +536,12 @@ class TextNearDuplicate(_TextRule):
                 chunk = items[start : start + 2000]
                 prepared = self._index.prepare([normalize_text(i.text or "") for i in chunk])
                 for item, p in zip(chunk, prepared):
-                    self._index.add(("item", item.key), p)
+                    self._index.add(str(item.key), p)  # keys: an item's key (str) or a candidate's id (int)
         if self._with_candidates:
             for batch in ctx.kept_subjects(2000):
                 prepared = self._index.prepare([normalize_text(s.text) for s in batch])
                 for s, p in zip(batch, prepared):
-                    self._index.add(("candidate", s.id), p)
+                    self._index.add(s.id, p)
 
     def _key(self) -> str:
         v = self.values
@@ -559,19 +563,19 @@ class TextNearDuplicate(_TextRule):
             p = s.cache[key]
             hits = self._index.query(p)
             if hits:
-                (what, key), j = hits[0]
-                other = f"the real item {key}" if what == "item" else f"candidate #{key}"
+                found, j = hits[0]
+                other = f"the real item {found}" if isinstance(found, str) else f"candidate #{found}"
                 out.append(Verdict(False, f"a near duplicate of {other} (similarity {j:.2f}, "
                                           f"threshold {self.values['threshold']:.2f})", j))
                 continue
             if self._with_candidates:
-                self._index.add(("candidate", s.id), p)
+                self._index.add(s.id, p)
             out.append(Verdict(True))
         return out
 
     def discard(self, subjects: Sequence[Subject]) -> None:
         for s in subjects:
-            self._index.remove(("candidate", s.id))
+            self._index.remove(s.id)
 
     def bounds(self) -> tuple[float | None, float | None]:
         return None, self.values["threshold"]
