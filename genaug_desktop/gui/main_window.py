@@ -266,10 +266,7 @@ class MainWindow(QMainWindow):
     def _build_next_panel(self) -> None:
         if not self._panel_stages or self._shut_down or self._panels_loader is not None:
             return
-        if self._panel_stages[0] == "curation":
-            self._build_curation()
-        else:
-            self._build_generators()
+        self._build_panel()
         if self._panel_stages:
             # Not 0: a zero timer runs before the paint and input waiting since this stage began.
             QTimer.singleShot(15, self._build_next_panel)
@@ -280,25 +277,20 @@ class MainWindow(QMainWindow):
             if self._panels_loader is not None:
                 self._panels_loader.wait()
                 self._panels_loader = None
-            if "curation" in self._panel_stages:
-                self._build_curation()
-            if "generators" in self._panel_stages:
-                self._build_generators()
-            self._panel_stages = []
+            while self._panel_stages:
+                self._build_panel()
 
-    def _build_curation(self) -> None:
-        from genaug_desktop.gui.curation import CurationWorkspace
+    def _build_panel(self) -> None:
+        """Build the first pending panel (its module is imported by then, or imports now)."""
+        stage = self._panel_stages.pop(0)
+        if stage == "curation":
+            from genaug_desktop.gui.curation import CurationWorkspace
 
-        if "curation" in self._panel_stages:
-            self._panel_stages.remove("curation")
-        self._curation = CurationWorkspace(self, self.augmentation)
+            self._curation = CurationWorkspace(self, self.augmentation)
+        else:
+            from genaug_desktop.gui.generator_panel import GeneratorWorkspace
 
-    def _build_generators(self) -> None:
-        from genaug_desktop.gui.generator_panel import GeneratorWorkspace
-
-        if "generators" in self._panel_stages:
-            self._panel_stages.remove("generators")
-        self._generators = GeneratorWorkspace(self)
+            self._generators = GeneratorWorkspace(self)
 
     def _set_panel_visible(self, which: str, shown: bool) -> None:
         if which == "editor":
