@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 
+from genaug_desktop.core.atomic import remove_abandoned_dirs, try_lock
 from genaug_desktop.core.export.files import fsync_dir, sync_tree
 from genaug_desktop.core.export.options import ExportError
 
@@ -100,18 +101,6 @@ def _rename_exchange(a: str, b: str) -> bool:
     raise OSError(err, os.strerror(err), b)
 
 
-def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; stale folders are then cleaned unconditionally
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except OSError:
-        return False
-
-
 class Staging:
     """The temporary sibling folder an export is written into, and its publication."""
 
@@ -130,36 +119,13 @@ class Staging:
         self.cleaned = self.clean_stale()
         self.path = tempfile.mkdtemp(prefix=f".{self.base}{_TMP_TAG}", dir=self.parent)
         self._lock_fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        _try_lock(self._lock_fd)
+        try_lock(self._lock_fd)
         return self.path
 
     def clean_stale(self) -> list[str]:
-        """Remove temporary folders left by killed exports to the same destination."""
-        removed = []
-        try:
-            names = os.listdir(self.parent)
-        except OSError:
-            return removed
-        prefixes = (f".{self.base}{_TMP_TAG}", f".{self.base}{_OLD_TAG}")
-        for name in sorted(names):
-            if not name.startswith(prefixes):
-                continue
-            path = os.path.join(self.parent, name)
-            if os.path.islink(path) or not os.path.isdir(path):
-                continue
-            try:
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-            except OSError:
-                continue
-            try:
-                if not _try_lock(fd):
-                    continue  # another export is writing there right now
-                shutil.rmtree(path, ignore_errors=True)
-                if not os.path.exists(path):
-                    removed.append(path)
-            finally:
-                os.close(fd)
-        return removed
+        """Remove temporary folders left by killed exports to the same destination (a live
+        export holds the lock on its folder, so it is spared)."""
+        return remove_abandoned_dirs(self.parent, (f".{self.base}{_TMP_TAG}", f".{self.base}{_OLD_TAG}"))
 
     def publish(self, files: list[str]) -> None:
         """Make the staged files durable and put the folder in place of DEST."""
@@ -196,9 +162,21 @@ class Staging:
         self._unlock()
 
     def discard(self) -> None:
-        """Remove the staging folder (after an error or a cancel); never raises."""
+        """Remove the staging folder (after an error or a cancel); never raises.
+
+        It is renamed away first: a Ray worker still running (after a cancel) opens files by
+        their path in the staging folder and never creates folders, so once the folder has
+        moved it cannot add anything to it, and the removal leaves nothing behind."""
         if self.path is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
+            path = self.path
+            try:
+                moved = tempfile.mkdtemp(prefix=f".{self.base}{_OLD_TAG}", dir=self.parent)
+                os.rmdir(moved)
+                os.rename(path, moved)
+                path = moved
+            except OSError:
+                pass
+            shutil.rmtree(path, ignore_errors=True)
             self.path = None
         self._unlock()
 

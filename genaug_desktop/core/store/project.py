@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import json
+import logging
 import os
+import re
+import secrets
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genaug_desktop import __version__
+from genaug_desktop.core.atomic import remove_abandoned_dirs, remove_stale_temp_files, try_lock
 from genaug_desktop.core.datasets.model import Item, Problem, ScanOptions
 from genaug_desktop.core.jobs import CancelToken, Job, Progress, Throttle
 from genaug_desktop.core.store import schema
@@ -27,6 +33,12 @@ PROJECT_SUFFIX = ".genaug"
 DB_NAME = "project.sqlite"
 STATUSES = ("pending", "accepted", "rejected")
 ORIGINS = ("augmentation", "generator")
+
+#: a project is built in a hidden sibling ``.NAME.genaug.creating-XXXXXXXX`` and renamed into place
+_CREATING_TAG = ".creating-"
+_STAGING_NAME = re.compile(r"\..+\.creating-[0-9a-f]{8}\Z")
+
+log = logging.getLogger(__name__)
 
 _ITEM_COLUMNS = "key, path, modality, label, sha256, size, width, height, format, mode, line, text"
 
@@ -144,19 +156,19 @@ class Project:
         """Create an empty project at *path* (which must not exist or be an empty folder).
 
         *dataset_file* names the single text file inside *dataset_root* when the dataset is
-        one file; a project may then sit beside it, but never inside a dataset folder.
+        one file; a project may then sit beside it, but never inside a dataset folder. The
+        project is built beside *path* and renamed into place, so *path* never holds half a
+        project (see :func:`_creating`).
         """
-        path = os.path.abspath(path)
-        dataset_root = os.path.abspath(dataset_root)
-        if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
-            raise ProjectError(f"{path} already exists and is not empty; choose a new project folder")
-        real_root = os.path.realpath(dataset_root)
-        real_path = os.path.realpath(path)
-        inside = real_path == real_root or real_path.startswith(real_root.rstrip(os.sep) + os.sep)
-        if inside and dataset_file is None:
-            raise ProjectError(
-                f"{path} is inside the dataset folder; put the project elsewhere so the dataset is never modified"
-            )
+        with _creating(path, dataset_root, modality, options, dataset_file):
+            pass
+        return cls.open(path)
+
+    @classmethod
+    def _build(
+        cls, path: str, dataset_root: str, modality: str, options: ScanOptions | None, dataset_file: str | None,
+    ) -> Project:
+        """The empty project's folders, schema and meta at *path* (the hidden staging folder)."""
         try:
             os.makedirs(os.path.join(path, "blobs"), exist_ok=True)
             os.makedirs(os.path.join(path, "checkpoints"), exist_ok=True)
@@ -173,7 +185,7 @@ class Project:
         }
         if dataset_file is not None:
             meta["dataset_file"] = dataset_file
-        db.execute("BEGIN IMMEDIATE")  # all of the meta or none (a kill here leaves a damaged, not a half, project)
+        db.execute("BEGIN IMMEDIATE")
         db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
         db.execute("COMMIT")
         return cls(path, db)
@@ -182,17 +194,23 @@ class Project:
     def open(cls, path: str) -> Project:
         path = os.path.abspath(path)
         db_path = os.path.join(path, DB_NAME)
+        if _STAGING_NAME.match(os.path.basename(path)):  # a creation's work folder (killed, or live)
+            raise ProjectError(_unfinished_message(path))
         if not os.path.isfile(db_path):
             raise ProjectError(f"{path} is not a genaug project (no {DB_NAME})")
         try:
             db = _connect(db_path)
-            version = schema.schema_version(db)
+            unfinished = _is_unfinished(db)
+            version = -1 if unfinished else schema.schema_version(db)
         except sqlite3.DatabaseError as exc:
             raise _store_error(exc, db_path) or ProjectError(
                 f"{db_path} is damaged or not a project database: {exc}"
             ) from None
         except (TypeError, ValueError):  # no or a non-numeric schema_version in meta
             raise ProjectError(f"{db_path} is damaged or not a project database: no schema version") from None
+        if unfinished:
+            db.close()
+            raise ProjectError(_unfinished_message(path))
         if version > schema.SCHEMA_VERSION:
             db.close()
             raise ProjectError(
@@ -205,6 +223,13 @@ class Project:
             except sqlite3.Error as exc:
                 db.close()
                 raise _store_error(exc, db_path) or ProjectError(f"{db_path}: the upgrade failed: {exc}") from None
+        # This program is now the project's writer; a write killed earlier may have left its
+        # temporary file behind (only files untouched for minutes: another writer may be live).
+        removed = remove_stale_temp_files(os.path.join(path, "blobs")) + remove_stale_temp_files(
+            os.path.join(path, "checkpoints")
+        )
+        if removed:
+            log.info("%s: removed %d temporary file(s) left by an interrupted write", path, removed)
         return cls(path, db)
 
     def close(self) -> None:
@@ -564,6 +589,111 @@ class Project:
             return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
 
+def _unfinished_message(path: str) -> str:
+    return (
+        f"{path} is an unfinished project: making it was interrupted, so it holds no work; "
+        "delete that folder and create the project again (genaug init PROJECT DATASET)"
+    )
+
+
+def _is_unfinished(db: sqlite3.Connection) -> bool:
+    """True for the database of a project whose creation was cut short: no tables yet, or a
+    meta table without the dataset (earlier versions built the project in place)."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "meta" not in tables:
+        return not tables
+    return db.execute("SELECT 1 FROM meta WHERE key = 'dataset_root'").fetchone() is None
+
+
+def _check_target(path: str, dataset_root: str, dataset_file: str | None) -> None:
+    """Refuse a project folder that holds anything, or that sits inside the dataset folder."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise ProjectError(f"{path} already exists and is not a folder; choose a new project folder")
+    try:
+        filled = os.path.isdir(path) and bool(os.listdir(path))
+    except OSError as exc:
+        raise ProjectError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if filled:
+        if is_project_dir(path):
+            with contextlib.closing(sqlite3.connect(os.path.join(path, DB_NAME))) as db:
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    if _is_unfinished(db):
+                        raise ProjectError(_unfinished_message(path))
+        raise ProjectError(f"{path} already exists and is not empty; choose a new project folder")
+    real_root = os.path.realpath(dataset_root)
+    real_path = os.path.realpath(path)
+    inside = real_path == real_root or real_path.startswith(real_root.rstrip(os.sep) + os.sep)
+    if inside and dataset_file is None:
+        raise ProjectError(
+            f"{path} is inside the dataset folder; put the project elsewhere so the dataset is never modified"
+        )
+
+
+def _remove_unfinished_creations(parent: str, base: str) -> None:
+    """Remove the staging folders of creations of *base* that were killed (their lock is free)."""
+    removed = remove_abandoned_dirs(parent, (f".{base}{_CREATING_TAG}",))
+    if removed:
+        log.info("removed %d unfinished creation(s) of %s left by interrupted runs", len(removed), os.path.join(parent, base))
+
+
+@contextlib.contextmanager
+def _creating(
+    path: str, dataset_root: str, modality: str, options: ScanOptions | None, dataset_file: str | None,
+) -> Iterator[Project]:
+    """Build a project for *path* in a hidden, locked sibling folder and rename it into place
+    when the block ends; an error, a cancel or a kill -9 leaves *path* as it was (the next
+    creation of *path* removes a killed one's folder). Yields the open project to fill."""
+    path = os.path.abspath(path)
+    dataset_root = os.path.abspath(dataset_root)
+    _check_target(path, dataset_root, dataset_file)
+    parent, base = os.path.split(path)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        _remove_unfinished_creations(parent, base)
+        while True:
+            staged = os.path.join(parent, f".{base}{_CREATING_TAG}{secrets.token_hex(4)}")
+            try:
+                os.mkdir(staged)  # (not mkdtemp: the project gets the usual permissions)
+                break
+            except FileExistsError:
+                continue
+        lock_fd = os.open(staged, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise ProjectError(f"cannot create project at {path}: {exc.strerror or exc}") from None
+    try:
+        try_lock(lock_fd)
+        # Closed before the rename: SQLite folds its WAL back into the database file.
+        with Project._build(staged, dataset_root, modality, options, dataset_file) as project:
+            yield project
+        _publish(staged, path)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    finally:
+        os.close(lock_fd)
+
+
+def _publish(staged: str, path: str) -> None:
+    try:
+        os.rename(staged, path)  # replaces an empty folder on POSIX
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise ProjectError(f"cannot create project at {path}: {exc.strerror or exc}") from None
+        try:
+            if os.listdir(path):
+                raise ProjectError(f"{path} was filled by something else while the project was made; nothing was changed")
+            os.rmdir(path)  # Windows cannot rename over a folder
+            os.rename(staged, path)
+        except OSError as again:
+            raise ProjectError(f"cannot create project at {path}: {again.strerror or again}") from None
+    with contextlib.suppress(OSError):  # the rename itself durable (not possible on Windows)
+        fd = os.open(os.path.dirname(path), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def init_project_job(
     project_path: str, dataset_root: str, options: ScanOptions | None = None, cancel: CancelToken | None = None
 ) -> Job[Project]:
@@ -571,6 +701,10 @@ def init_project_job(
     from genaug_desktop.core.datasets.scan import scan_job
 
     options = options or ScanOptions()
+    if os.path.isfile(dataset_root):  # a taken project folder is refused before a long scan
+        _check_target(os.path.abspath(project_path), os.path.dirname(os.path.abspath(dataset_root)), "file")
+    else:
+        _check_target(os.path.abspath(project_path), os.path.abspath(dataset_root), None)
     job = scan_job(dataset_root, options, cancel)
     while True:
         try:
@@ -580,11 +714,12 @@ def init_project_job(
             break
         yield Progress(progress.done, progress.total, progress.message)
     dataset_file = os.path.basename(dataset_root) if os.path.isfile(dataset_root) else None
-    project = Project.create(project_path, result.root, result.modality, options, dataset_file)
-    yield Progress(0, len(result.items), "Saving items")
-    for start in range(0, len(result.items), 20000):
-        project.add_items(result.items[start : start + 20000])
-        yield Progress(min(start + 20000, len(result.items)), len(result.items), "Saving items")
-    project.add_problems(result.problems)
-    return project
+    # Everything is saved in the hidden staging folder; the project appears whole or not at all.
+    with _creating(project_path, result.root, result.modality, options, dataset_file) as project:
+        yield Progress(0, len(result.items), "Saving items")
+        for start in range(0, len(result.items), 20000):
+            project.add_items(result.items[start : start + 20000])
+            yield Progress(min(start + 20000, len(result.items)), len(result.items), "Saving items")
+        project.add_problems(result.problems)
+    return Project.open(project_path)
 
