@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
@@ -18,6 +19,21 @@ IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", ".directory"
 DEFAULT_MAX_PIXELS = 178_956_970  # Pillow's own bomb threshold (2 x MAX_IMAGE_PIXELS)
 DEFAULT_MAX_TEXT_CHARS = 1_000_000
 DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
+
+
+def is_utf8(name: str) -> bool:
+    """False for a path whose bytes are not UTF-8 (the OS hands them over as lone surrogates);
+    the project keeps paths as UTF-8 text, so such a path cannot be stored."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_path(name: str) -> str:
+    """*name* with undecodable bytes shown as ``\\xNN``: safe to store, print, show and send as JSON."""
+    return name if is_utf8(name) else os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +131,7 @@ class ScanResult:
             "classes": self.class_counts(),
             "unlabeled": unlabeled,
             "problems": [p.to_json() for p in self.problems],
-            "root": self.root,
+            "root": printable_path(self.root),  # JSON output is valid UTF-8 whatever the path
         }
 
 

@@ -26,6 +26,8 @@ from genaug_desktop.core.datasets.model import (
     ScanBatch,
     ScanOptions,
     ScanResult,
+    is_utf8,
+    printable_path,
 )
 from genaug_desktop.core.jobs import CancelToken, Job, Progress
 
@@ -44,19 +46,6 @@ class FoundFile:
 
 def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _is_utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # undecodable bytes come back from the OS as lone surrogates
-        return False
-    return True
-
-
-def _printable(name: str) -> str:
-    """*name* with undecodable bytes shown as ``\\xNN`` (safe to store, print and send as JSON)."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
@@ -112,10 +101,12 @@ def walk_dataset(root: str) -> tuple[list[FoundFile], list[Problem]]:
             if name.startswith(".") or name.lower() in IGNORED_NAMES:
                 continue
             path = entry.path
-            if not _is_utf8(name):
+            if not is_utf8(name):
                 # The project stores names as UTF-8 text; a name of other bytes (made on an old
                 # system, or by a tool) cannot be kept, exported or shown faithfully.
-                problems.append(Problem(_printable(rel_of(path)), "file name is not valid UTF-8; rename it to use it"))
+                what = "folder name is not valid UTF-8; rename it to use the files in it" if entry.is_dir(
+                    follow_symlinks=False) else "file name is not valid UTF-8; rename it to use it"
+                problems.append(Problem(printable_path(rel_of(path)), what))
                 continue
             try:
                 if entry.is_symlink():
@@ -249,14 +240,15 @@ def scan_job(root: str, options: ScanOptions | None = None, cancel: CancelToken 
     options = options or ScanOptions()
     cancel = cancel or CancelToken()
     root = os.path.abspath(os.path.expanduser(root))
+    shown = printable_path(root)  # a message must be valid text, whatever bytes the path holds
     try:
         st = os.stat(root)
     except FileNotFoundError:
-        raise DatasetError(f"{root}: no such file or folder") from None
+        raise DatasetError(f"{shown}: no such file or folder") from None
     except PermissionError:
-        raise DatasetError(f"{root}: permission denied") from None
+        raise DatasetError(f"{shown}: permission denied") from None
     except OSError as exc:
-        raise DatasetError(f"{root}: {exc.strerror or exc}") from None
+        raise DatasetError(f"{shown}: {exc.strerror or exc}") from None
 
     problems: list[Problem] = []
     if stat.S_ISDIR(st.st_mode):
@@ -268,14 +260,16 @@ def scan_job(root: str, options: ScanOptions | None = None, cancel: CancelToken 
         ext = os.path.splitext(name)[1].lower()
         if ext not in TEXT_EXTENSIONS:
             raise DatasetError(
-                f"{root}: a single file must be a text dataset (.txt, .csv, .tsv, .jsonl); "
+                f"{shown}: a single file must be a text dataset (.txt, .csv, .tsv, .jsonl); "
                 "for images open the folder that holds them"
             )
+        if not is_utf8(name):  # as for a file of a folder: the project could not keep its items
+            raise DatasetError(f"{shown}: the file name is not valid UTF-8; rename it to use it as a dataset")
         files = [FoundFile(root, name, None, "text")]
         root = os.path.dirname(root)
         root_is_file = True
     else:
-        raise DatasetError(f"{root}: not a file or folder")
+        raise DatasetError(f"{shown}: not a file or folder")
 
     modality = detect_modality(files)
     usable: list[FoundFile] = []
@@ -323,7 +317,7 @@ def scan_job(root: str, options: ScanOptions | None = None, cancel: CancelToken 
             yield Progress(files_done, total, f"Read {len(items):,} texts", batch)
         yield Progress(total, total, f"Read {len(items):,} texts", ScanBatch())
     if not items and not problems:
-        raise DatasetError(f"{root}: no images or text files found")
+        raise DatasetError(f"{shown}: no images or text files found")
     return ScanResult(root=root, modality=modality, items=items, problems=problems)
 
 

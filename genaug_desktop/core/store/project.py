@@ -25,7 +25,7 @@ from typing import Any
 
 from genaug_desktop import __version__
 from genaug_desktop.core.atomic import remove_abandoned_dirs, remove_stale_temp_files, try_lock
-from genaug_desktop.core.datasets.model import Item, Problem, ScanOptions
+from genaug_desktop.core.datasets.model import Item, Problem, ScanOptions, is_utf8, printable_path
 from genaug_desktop.core.jobs import CancelToken, Job, Progress, Throttle
 from genaug_desktop.core.store import schema
 
@@ -606,7 +606,15 @@ def _is_unfinished(db: sqlite3.Connection) -> bool:
 
 
 def _check_target(path: str, dataset_root: str, dataset_file: str | None) -> None:
-    """Refuse a project folder that holds anything, or that sits inside the dataset folder."""
+    """Refuse a project folder that holds anything, or that sits inside the dataset folder, and
+    a dataset whose path the project cannot keep (it stores paths as UTF-8 text)."""
+    if not is_utf8(dataset_root):
+        raise ProjectError(
+            f"the dataset's path is not valid UTF-8 ({printable_path(dataset_root)}); a project keeps it as "
+            "text: rename that folder, or reach it through a symbolic link whose name is valid UTF-8"
+        )
+    if not is_utf8(path):
+        raise ProjectError(f"the project path is not valid UTF-8 ({printable_path(path)}); choose another name")
     if os.path.lexists(path) and not os.path.isdir(path):
         raise ProjectError(f"{path} already exists and is not a folder; choose a new project folder")
     try:
