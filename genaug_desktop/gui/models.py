@@ -92,6 +92,9 @@ class ItemListModel(QAbstractListModel):
         self._items: list[Item] = []
         self._root = ""
         self._rows_by_path: dict[str, list[int]] = {}
+        # key -> first row with it; built at the first look-up (a million-text dataset that is
+        # never searched by key pays nothing), then kept in step by every change of the rows.
+        self._row_by_key: dict[str, int] | None = None
         self._labels: Counter[str | None] = Counter()
         self.thumbnail_size = 128
         self._thumbnails = thumbnails
@@ -108,6 +111,7 @@ class ItemListModel(QAbstractListModel):
         self.beginResetModel()
         self._items = []
         self._rows_by_path = {}
+        self._row_by_key = None
         self._labels = Counter()
         self._root = root
         self.endResetModel()
@@ -119,7 +123,10 @@ class ItemListModel(QAbstractListModel):
         first = len(self._items)
         self.beginInsertRows(QModelIndex(), first, first + len(items) - 1)
         self._items.extend(items)
+        by_key = self._row_by_key
         for row, item in enumerate(items, first):
+            if by_key is not None:
+                by_key.setdefault(item.key, row)
             if item.modality == "image":
                 self._rows_by_path.setdefault(self.abspath(item), []).append(row)
             self._labels[item.label] += 1
@@ -133,10 +140,13 @@ class ItemListModel(QAbstractListModel):
         return list(self._items)
 
     def row_of_key(self, key: str) -> int | None:
-        for row, item in enumerate(self._items):
-            if item.key == key:
-                return row
-        return None
+        """The first row holding the item *key*, or None (a dict look-up)."""
+        if self._row_by_key is None:
+            by_key: dict[str, int] = {}
+            for row, item in enumerate(self._items):
+                by_key.setdefault(item.key, row)
+            self._row_by_key = by_key
+        return self._row_by_key.get(key)
 
     def rows_for_path(self, path: str) -> list[int]:
         return self._rows_by_path.get(path, [])
