@@ -210,10 +210,9 @@ def test_same_seed_same_output_different_seeds_vary(name: str, ready: Any):
     assert any(o != text for o in outputs), f"{name} never changes its example text"
 
 
-@pytest.mark.parametrize("name", TEXT_OPS)
-def test_odd_inputs_never_crash(name: str, ready: Any):
-    cls = ready(name)
-    configs = [{}, EXAMPLES[name][0]]
+def stress_configs(cls: Any) -> list[dict[str, Any]]:
+    """The defaults, the example, and the extremes of an op's count and size parameters."""
+    configs: list[dict[str, Any]] = [{}, EXAMPLES[cls.name][0]]
     names = cls.params.names()
     if "aug_word_p" in names:
         configs += [{"aug_word_p": 1.0, "aug_word_count": [1000, 1000]}, {"aug_word_p": 0.0, "aug_word_count": [0, 1]}]
@@ -221,7 +220,12 @@ def test_odd_inputs_never_crash(name: str, ready: Any):
         configs.append({"aug_char_p": 1.0, "aug_char_count": [1000, 1000], "aug_word_p": 1.0})
     if "min_char" in names:
         configs.append({"min_char": next(p for p in cls.params if p.name == "min_char").low})
-    for values in configs:
+    return configs
+
+
+@pytest.mark.parametrize("name", TEXT_OPS)
+def test_odd_inputs_never_crash(name: str, ready: Any):
+    for values in stress_configs(ready(name)):
         op = build_op(name, values)
         for text in ODD_INPUTS:
             for seed in range(4):

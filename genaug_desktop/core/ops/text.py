@@ -17,6 +17,13 @@ drawing from the globals directly fails the tests instead of silently losing rep
 Calls still run under one module lock: nltk's WordNet reader shares seek/readline file handles,
 and augmenter construction must happen once.
 
+Cost. Re-seeding the Mersenne Twister (about 3.5 µs, ``init_by_array``) is the one price of "the
+same seed gives the same text" that cannot be avoided without changing every output. The adapter
+pays for it by doing less than ``aug.augment(text)`` elsewhere: it calls the augmenter's action
+method directly (:func:`_action_of`: what ``augment`` does for one string, minus its dispatch) and
+its ``sample`` is ``Random.sample`` written out (the same draws, fewer Python calls).
+``tests/core/test_text_ops_fast_path.py`` proves both give what the stock path gives.
+
 Hash-seed independence. nlpaug's spelling model builds its candidate lists with ``list(set(...))``,
 whose order depends on ``PYTHONHASHSEED``; the lists are sorted after loading.
 
@@ -48,6 +55,8 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from math import ceil as _ceil
+from math import log as _log
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -137,14 +146,55 @@ _LOCK = threading.Lock()
 
 
 def _sample(x: Any, num: int | None = None) -> Any:
-    """Drop-in for ``nlpaug.Augmenter.sample`` drawing from the current call's private generator."""
+    """Drop-in for ``nlpaug.Augmenter.sample`` drawing from the current call's private generator.
+
+    For a list and an int count this is ``rng.sample(x, num)`` written out: the same algorithm and
+    the same ``getrandbits`` calls as CPython's ``Random.sample`` / ``_randbelow_with_getrandbits``,
+    so the same draws, without the ABC check, the ``counts`` handling and one Python call per draw
+    (about half the cost; char ops sample several times per text). ``tests/core/test_text_ops_fast_path.py``
+    checks it against ``random.Random.sample`` of the running Python. Anything else takes the stock path.
+    """
     rng: random.Random = _local.rng
     if isinstance(x, list):
-        if num == 1 and x:  # the same draw as rng.sample(x, 1), at a quarter of the cost
-            return [x[rng.randrange(len(x))]]
-        return rng.sample(x, num)
+        n = len(x)
+        if num.__class__ is not int or not 0 <= num <= n:
+            return rng.sample(x, num)  # the stock errors for odd counts
+        bits = rng.getrandbits
+        if num == 1:
+            k = n.bit_length()
+            j = bits(k)
+            while j >= n:
+                j = bits(k)
+            return [x[j]]
+        result = []
+        if n <= (21 + 4 ** _ceil(_log(num * 3, 4)) if num > 5 else 21):  # Random.sample's pool branch
+            pool = list(x)
+            for m in range(n, n - num, -1):
+                k = m.bit_length()
+                j = bits(k)
+                while j >= m:
+                    j = bits(k)
+                result.append(pool[j])
+                pool[j] = pool[m - 1]
+        else:  # Random.sample's set branch: redraw an index already taken
+            selected: set[int] = set()
+            k = n.bit_length()
+            for _ in range(num):
+                j = bits(k)
+                while j >= n or j in selected:
+                    j = bits(k)
+                selected.add(j)
+                result.append(x[j])
+        return result
     if isinstance(x, int):  # nlpaug: np.random.randint(1, x - 1), a split point inside a word
-        return rng.randrange(1, x - 1)
+        m = x - 2
+        if x.__class__ is not int or m <= 0:
+            return rng.randrange(1, x - 1)  # the stock error for a word too short to split
+        k = m.bit_length()
+        j = rng.getrandbits(k)
+        while j >= m:
+            j = rng.getrandbits(k)
+        return 1 + j  # rng.randrange(1, x - 1)
     return None
 
 
@@ -396,6 +446,47 @@ def _freeze(values: dict[str, Any]) -> tuple[Any, ...]:
     return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(values.items()))
 
 
+#: nlpaug versions whose ``Augmenter.augment`` was read line by line for :func:`_action_of`.
+_DIRECT_CALL_NLPAUG = frozenset({"1.1.11"})
+_ACTIONS = frozenset({"insert", "substitute", "swap", "delete", "crop", "split"})
+
+
+def _action_of(aug: Any) -> Callable[[str], Any]:
+    """One call computing what ``aug.augment(text)`` gives for one stripped, non-empty text.
+
+    For a string and ``n=1``, nlpaug 1.1.11's ``Augmenter.augment`` checks the length (never 0
+    here), cleans the text with ``str.strip`` (a no-op: the adapter passes stripped text), picks the
+    method named by ``aug.action`` (``delete``, ``substitute``...), calls it once and returns
+    ``[result]``; its retry loop ends after that one call and no duplicate check runs. For the
+    character and word augmenters of a verified nlpaug version the adapter therefore calls that
+    method itself: the same result, without 1.5-2 µs of dispatch per text. Anything else (another
+    nlpaug version, an overridden ``augment`` or ``clean``, detail output) goes through
+    ``augment()``. ``tests/core/test_text_ops_fast_path.py`` compares both paths over every op.
+    """
+    import nlpaug
+    from nlpaug.augmenter.char import CharAugmenter
+    from nlpaug.augmenter.word import WordAugmenter
+    from nlpaug.base_augmenter import Augmenter
+
+    cls = type(aug)
+    if (
+        getattr(nlpaug, "__version__", None) in _DIRECT_CALL_NLPAUG
+        and isinstance(aug, (CharAugmenter, WordAugmenter))
+        and cls.augment is Augmenter.augment and "augment" not in vars(aug)
+        and cls.clean.__func__ in (CharAugmenter.clean.__func__, WordAugmenter.clean.__func__)
+        and aug.action in _ACTIONS and not aug.include_detail
+    ):
+        return getattr(aug, aug.action)  # type: ignore[no-any-return]
+
+    def via_augment(text: str) -> Any:
+        out = aug.augment(text)
+        if out.__class__ is list:  # nlpaug >= 1.1.11 returns a list; older versions a str
+            return out[0] if out else text
+        return out
+
+    return via_augment
+
+
 class NlpaugOp(Op):
     """An op that runs one nlpaug augmenter, built once per parameter set and process."""
 
@@ -437,9 +528,15 @@ class NlpaugOp(Op):
         self._aug = aug
         return aug
 
+    def _action(self) -> Callable[[str], Any]:
+        """The augmenter's action as one call (see :func:`_action_of`), memoised on the instance."""
+        act = self._act = _action_of(self._augmenter())
+        return act
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_aug", None)  # rebuilt (or taken from the cache) in the receiving process
+        state.pop("_act", None)
         return state
 
     def sample_params(self, rng: np.random.Generator, x: Any) -> dict[str, Any]:
@@ -451,15 +548,13 @@ class NlpaugOp(Op):
         core = x.strip()
         if not core or self._changes_nothing:
             return x
-        aug = self.__dict__.get("_aug") or self._augmenter()
+        act = self.__dict__.get("_act") or self._action()
         with _LOCK:
             _local.rng = _seeded(seed)
             try:
-                out = aug.augment(core)
+                out = act(core)
             finally:
                 _local.rng = None
-        if out.__class__ is list:  # nlpaug >= 1.1.11 returns a list; older versions a str
-            out = out[0] if out else core
         if not isinstance(out, str) or not out.strip():
             return x
         if len(core) != len(x):
