@@ -5,7 +5,9 @@ from __future__ import annotations
 import zlib
 from functools import lru_cache
 
-from PySide6.QtCore import QRectF, Qt
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 CARD_BORDER = QColor("#d7dbe1")
@@ -26,39 +28,135 @@ CHART_MUTED = QColor("#667085")
 CHART_PASS_SHADE = QColor("#ecfdf3")  # a rule's pass interval behind a histogram
 # A style-sheet colour: the palette's, so that the grids follow a light or dark theme live.
 GRID_BACKGROUND = "palette(alternate-base)"
+# The "!" / "BROKEN" badges: a strong fill with ink on it (white on #e0645c was 3.4:1).
+BADGE_FILL = QColor("#b42318")
+BADGE_INK = QColor("#ffffff")
+ROW_SEPARATOR = QColor("#eceef1")
+WARNING_INK = QColor("#b54708")  # "would reject N" counts, a dry run's hint
+# A rule's state as text in a table, and as a chip (fill, ink) beside its title.
+RULE_PROPOSED = QColor("#175cd3")
+RULE_APPROVED = QColor("#067647")
+RULE_DISABLED = QColor("#6b7280")
+RULE_PROPOSED_FILL, RULE_PROPOSED_INK = QColor("#eff8ff"), QColor("#175cd3")
+RULE_APPROVED_FILL, RULE_APPROVED_INK = QColor("#dcfae6"), QColor("#067647")
+RULE_DISABLED_FILL, RULE_DISABLED_INK = QColor("#f2f4f7"), QColor("#475467")
+RULE_STATE_COLORS = {"proposed": RULE_PROPOSED, "approved": RULE_APPROVED, "disabled": RULE_DISABLED}
+# A candidate's review status as a chip (fill, ink), for the review grid and the compare view.
+STATUS_PENDING_FILL, STATUS_PENDING_INK = QColor("#eef0f3"), QColor("#4b5563")
+STATUS_ACCEPTED_FILL, STATUS_ACCEPTED_INK = QColor("#dcfae6"), QColor("#067647")
+STATUS_REJECTED_FILL, STATUS_REJECTED_INK = QColor("#fee4e2"), QColor("#b42318")
+STATUS_RULE_FILL, STATUS_RULE_INK = QColor("#fef0c7"), QColor("#93370d")
+# The message bar: (fill, border, ink) per level.
+MESSAGE_ERROR = (QColor("#fdecea"), QColor("#e0645c"), QColor("#7f1d1d"))
+MESSAGE_WARNING = (QColor("#fff7e6"), QColor("#f0b44c"), QColor("#7c4a03"))
+MESSAGE_INFO = (QColor("#eaf2ff"), QColor("#8fb3f0"), QColor("#1e3a8a"))
 
+_SWITCHED = {
+    "CARD_BORDER": "#44474e", "CARD_FILL": "#2f3136", "PLACEHOLDER_FILL": "#3a3d43",
+    "PLACEHOLDER_GLYPH": "#5c6069", "BROKEN_FILL": "#4a2524", "BROKEN_BORDER": "#e0645c",
+    "BROKEN_TEXT": "#ffb4ab", "MUTED_TEXT": "#a3a9b3", "CHART_CARD": "#2f3136",
+    "CHART_CARD_BORDER": "#44474e", "CHART_AXIS": "#5a5e67", "CHART_GRID": "#3a3d44",
+    "CHART_INK": "#e4e6ea", "CHART_MUTED": "#a3a9b3", "CHART_PASS_SHADE": "#1f3b2c",
+    "BADGE_FILL": "#f97066", "BADGE_INK": "#2b1110", "ROW_SEPARATOR": "#34363b", "WARNING_INK": "#fdb022",
+    "RULE_PROPOSED": "#84adff", "RULE_APPROVED": "#75e0a7", "RULE_DISABLED": "#a3a9b3",
+    "RULE_PROPOSED_FILL": "#1b2b4b", "RULE_PROPOSED_INK": "#a9c5ff",
+    "RULE_APPROVED_FILL": "#123524", "RULE_APPROVED_INK": "#8ee4b4",
+    "RULE_DISABLED_FILL": "#34373d", "RULE_DISABLED_INK": "#c5cad3",
+    "STATUS_PENDING_FILL": "#3a3d43", "STATUS_PENDING_INK": "#d0d4da",
+    "STATUS_ACCEPTED_FILL": "#123524", "STATUS_ACCEPTED_INK": "#8ee4b4",
+    "STATUS_REJECTED_FILL": "#4a2524", "STATUS_REJECTED_INK": "#ffb4ab",
+    "STATUS_RULE_FILL": "#3f2d0c", "STATUS_RULE_INK": "#fcd68a",
+}
+_SWITCHED_TRIPLES = {
+    "MESSAGE_ERROR": ("#3d1f1e", "#e0645c", "#ffb4ab"),
+    "MESSAGE_WARNING": ("#3a2e12", "#f0b44c", "#fcd68a"),
+    "MESSAGE_INFO": ("#1c2a44", "#5b8def", "#b9d2ff"),
+}
 # The light values above, and their dark counterparts; use_dark() switches the QColor objects in
 # place, so every delegate that imported them paints in the theme's colours from the next paint.
-_LIGHT = {name: QColor(value) for name, value in (
-    ("CARD_BORDER", CARD_BORDER), ("CARD_FILL", CARD_FILL), ("PLACEHOLDER_FILL", PLACEHOLDER_FILL),
-    ("PLACEHOLDER_GLYPH", PLACEHOLDER_GLYPH), ("BROKEN_FILL", BROKEN_FILL), ("BROKEN_BORDER", BROKEN_BORDER),
-    ("BROKEN_TEXT", BROKEN_TEXT), ("MUTED_TEXT", MUTED_TEXT), ("CHART_CARD", CHART_CARD),
-    ("CHART_CARD_BORDER", CHART_CARD_BORDER), ("CHART_AXIS", CHART_AXIS), ("CHART_GRID", CHART_GRID),
-    ("CHART_INK", CHART_INK), ("CHART_MUTED", CHART_MUTED), ("CHART_PASS_SHADE", CHART_PASS_SHADE))}
-_DARK = {"CARD_BORDER": "#44474e", "CARD_FILL": "#2f3136", "PLACEHOLDER_FILL": "#3a3d43",
-         "PLACEHOLDER_GLYPH": "#5c6069", "BROKEN_FILL": "#4a2524", "BROKEN_BORDER": "#e0645c",
-         "BROKEN_TEXT": "#ffb4ab", "MUTED_TEXT": "#a3a9b3", "CHART_CARD": "#2f3136",
-         "CHART_CARD_BORDER": "#44474e", "CHART_AXIS": "#5a5e67", "CHART_GRID": "#3a3d44",
-         "CHART_INK": "#e4e6ea", "CHART_MUTED": "#a3a9b3", "CHART_PASS_SHADE": "#1f3b2c"}
+_DARK: dict[str, QColor] = {name: QColor(value) for name, value in _SWITCHED.items()}
+_DARK.update({f"{name}[{i}]": QColor(v) for name, values in _SWITCHED_TRIPLES.items() for i, v in enumerate(values)})
+
+
+def _switched() -> dict[str, QColor]:
+    """Every shared colour object by name (``NAME[i]`` for the parts of a triple)."""
+    out: dict[str, QColor] = {name: globals()[name] for name in _SWITCHED}
+    out.update({f"{name}[{i}]": c for name in _SWITCHED_TRIPLES for i, c in enumerate(globals()[name])})
+    return out
+
+
+_LIGHT: dict[str, QColor] = {name: QColor(color) for name, color in _switched().items()}
+_dark = False
 
 
 def use_dark(dark: bool) -> None:
     """Switch the shared colours to their dark (or back to their light) values, in place."""
-    for name, light in _LIGHT.items():
-        globals()[name].setRgba((QColor(_DARK[name]) if dark else light).rgba())
+    global _dark
+    for name, color in _switched().items():
+        color.setRgba((_DARK if dark else _LIGHT)[name].rgba())
+    _dark = dark
 
 
-@lru_cache(maxsize=512)
-def label_colors(label: str) -> tuple[QColor, QColor]:
-    """A stable (background, text) colour pair for a class name, the same on every run."""
+def is_dark_theme() -> bool:
+    """Whether the shared colours are the dark ones now (see :func:`use_dark`)."""
+    return _dark
+
+
+def message_colors(level: str) -> tuple[QColor, QColor, QColor]:
+    """(fill, border, ink) of the message bar for "error", "warning" or "info", in the theme now."""
+    return {"error": MESSAGE_ERROR, "warning": MESSAGE_WARNING}.get(level, MESSAGE_INFO)
+
+
+def rule_chip_style(state: str) -> str:
+    """Style-sheet colours of a rule's state chip ("proposed", "approved", "disabled"), in the theme now."""
+    fill, ink = {
+        "proposed": (RULE_PROPOSED_FILL, RULE_PROPOSED_INK), "approved": (RULE_APPROVED_FILL, RULE_APPROVED_INK),
+    }.get(state, (RULE_DISABLED_FILL, RULE_DISABLED_INK))
+    return f"background: {fill.name()}; color: {ink.name()};"
+
+
+class _ThemeFollower(QObject):
+    def __init__(self, widget: QObject, restyle: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._restyle = restyle
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+            self._restyle()
+        return False
+
+
+def follow_theme(widget: QObject, restyle: Callable[[], None]) -> None:
+    """Call *restyle* whenever the theme (the application palette) changes, for a widget whose
+    style sheet holds colours of this module: a sheet's colours are fixed when it is set.
+    *restyle* should set the same sheet again when nothing changed (it is called more than once)."""
+    _ThemeFollower(widget, restyle)
+
+
+def label_colors(label: str, dark: bool | None = None) -> tuple[QColor, QColor]:
+    """A stable (background, text) colour pair for a class name, the same on every run: a pale
+    chip with deep ink in the light theme, a deep chip with pale ink in the dark one (the
+    theme now unless *dark* says); text on chip is 4.8:1 or more for every hue."""
+    return _label_colors(label, _dark if dark is None else dark)
+
+
+@lru_cache(maxsize=1024)
+def _label_colors(label: str, dark: bool) -> tuple[QColor, QColor]:
     hue = zlib.crc32(label.encode("utf-8")) % 360
-    return QColor.fromHsv(hue, 55, 246), QColor.fromHsv(hue, 210, 120)
+    if dark:
+        return QColor.fromHsv(hue, 130, 90), QColor.fromHsv(hue, 45, 252)
+    return QColor.fromHsv(hue, 55, 246), QColor.fromHsv(hue, 210, 110)
 
 
-@lru_cache(maxsize=512)
 def label_dot(label: str, size: int = 12) -> QIcon:
     """A small round swatch in the class colour, for lists of classes."""
-    background, foreground = label_colors(label)
+    return _label_dot(label, size, _dark)
+
+
+@lru_cache(maxsize=1024)
+def _label_dot(label: str, size: int, dark: bool) -> QIcon:
+    background, foreground = label_colors(label, dark)
     icon = QIcon()
     for scale in (1, 2, 3):  # one pixmap per device pixel ratio: sharp on high-DPI screens too
         pixmap = QPixmap(size * scale, size * scale)

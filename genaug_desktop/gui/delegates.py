@@ -25,6 +25,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from genaug_desktop.gui.colors import (
+    BADGE_FILL,
+    BADGE_INK,
     BROKEN_BORDER,
     BROKEN_FILL,
     BROKEN_TEXT,
@@ -33,6 +35,8 @@ from genaug_desktop.gui.colors import (
     MUTED_TEXT,
     PLACEHOLDER_FILL,
     PLACEHOLDER_GLYPH,
+    ROW_SEPARATOR,
+    is_dark_theme,
     label_colors,
 )
 from genaug_desktop.core.formatting import first_lines
@@ -59,13 +63,13 @@ def draw_label_pill(painter: QPainter, x: float, y: float, label: str, font: QFo
     repaint draws dozens of the same few chips, and text layout is the costly part.
     """
     dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
-    pixmap = _pill_pixmap(label, font.key(), int(max_width), dpr, font)
+    pixmap = _pill_pixmap(label, font.key(), int(max_width), dpr, font, is_dark_theme())
     painter.drawPixmap(QPointF(x, y), pixmap)
     return pixmap.width() / dpr
 
 
 @lru_cache(maxsize=1024)
-def _pill_pixmap(label: str, _font_key: str, max_width: int, dpr: float, font: QFont) -> QPixmap:
+def _pill_pixmap(label: str, _font_key: str, max_width: int, dpr: float, font: QFont, dark: bool) -> QPixmap:
     fm = QFontMetrics(font)
     text = fm.elidedText(label, Qt.TextElideMode.ElideRight, max(8, max_width - 12))
     width = fm.horizontalAdvance(text) + 12
@@ -73,7 +77,7 @@ def _pill_pixmap(label: str, _font_key: str, max_width: int, dpr: float, font: Q
     pixmap = QPixmap(int(width * dpr), int(height * dpr))
     pixmap.setDevicePixelRatio(dpr)
     pixmap.fill(Qt.GlobalColor.transparent)
-    background, foreground = label_colors(label)
+    background, foreground = label_colors(label, dark)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.setPen(Qt.PenStyle.NoPen)
@@ -249,9 +253,9 @@ class ItemDelegate(QStyledItemDelegate):
         fm = QFontMetrics(badge_font)
         badge = QRectF(area.left() + 6, area.top() + 6, fm.horizontalAdvance("⚠ BROKEN") + 12, fm.height() + 2)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(BROKEN_BORDER)
+        painter.setBrush(BADGE_FILL)
         painter.drawRoundedRect(badge, badge.height() / 2, badge.height() / 2)
-        painter.setPen(QColor("white"))
+        painter.setPen(BADGE_INK)
         painter.setFont(badge_font)
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "⚠ BROKEN")
         painter.setPen(BROKEN_TEXT)
@@ -304,12 +308,12 @@ class ProblemDelegate(QStyledItemDelegate):
             # A small red dot with "!" marks the entry as a problem without shouting.
             dot = QRectF(rect.left() + 6, rect.top() + 6 + (fm.height() - 14) / 2, 14, 14)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(BROKEN_BORDER)
+            painter.setBrush(BADGE_FILL)
             painter.drawEllipse(dot)
             bold = QFont(option.font)
             bold.setBold(True)
             painter.setFont(_small_font(bold))
-            painter.setPen(QColor("white"))
+            painter.setPen(BADGE_INK)
             painter.drawText(dot, Qt.AlignmentFlag.AlignCenter, "!")
             left = int(dot.right()) + 6
             width = rect.right() - left - 4
@@ -328,7 +332,7 @@ class ProblemDelegate(QStyledItemDelegate):
                 QRect(left, rect.top() + 5 + fm.height(), width, fm.height()), Qt.AlignmentFlag.AlignLeft,
                 fm.elidedText(reason, Qt.TextElideMode.ElideRight, width),
             )
-            painter.setPen(QColor("#eceef1"))
+            painter.setPen(ROW_SEPARATOR)
             painter.drawLine(rect.left() + 6, rect.bottom(), rect.right() - 6, rect.bottom())
         finally:
             painter.restore()

@@ -9,13 +9,10 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from genaug_desktop.gui.colors import follow_theme, message_colors
 from genaug_desktop.gui.timers import tracked_timer
 
-_STYLES = {
-    "error": ("#fdecea", "#e0645c", "#7f1d1d", "⛔"),
-    "warning": ("#fff7e6", "#f0b44c", "#7c4a03", "⚠"),
-    "info": ("#eaf2ff", "#8fb3f0", "#1e3a8a", "ℹ"),
-}
+_ICONS = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
 #: Information goes away by itself; errors and warnings stay until dismissed.
 INFO_TIMEOUT_MS = 8000
 
@@ -49,6 +46,7 @@ class MessageBar(QFrame):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.close_button)
         self._hide_timer = tracked_timer(self, INFO_TIMEOUT_MS, timeout=self.dismiss)
+        follow_theme(self, self._restyle)  # the sheet's colours are the theme's at the time it is set
         self.hide()
 
     @property
@@ -56,14 +54,10 @@ class MessageBar(QFrame):
         return "" if self.isHidden() else self.text.text()
 
     def show_message(self, level: str, message: str) -> None:
-        fill, border, ink, icon = _STYLES.get(level, _STYLES["info"])
         self.level = level
         self.history.append((level, message))
-        self.setStyleSheet(
-            f"#messageBar {{ background: {fill}; border: none; border-bottom: 1px solid {border}; }}"
-            f"#messageBar QLabel {{ color: {ink}; }}"
-        )
-        self.icon.setText(icon)
+        self._restyle()
+        self.icon.setText(_ICONS.get(level, _ICONS["info"]))
         self.text.setText(message)
         if not self._selectable:
             # Set on first message, not at start-up (see gui.roles): people copy error texts.
@@ -76,6 +70,18 @@ class MessageBar(QFrame):
             self._hide_timer.start()
         else:
             self._hide_timer.stop()
+
+    def _restyle(self) -> None:
+        """Colour the bar for its level in the theme now (light or dark: text 4.5:1 or more)."""
+        if not self.level:
+            return
+        fill, border, ink = message_colors(self.level)
+        sheet = (
+            f"#messageBar {{ background: {fill.name()}; border: none; border-bottom: 1px solid {border.name()}; }}"
+            f"#messageBar QLabel {{ color: {ink.name()}; }}"
+        )
+        if sheet != self.styleSheet():  # (setting a sheet changes the palette: no loop)
+            self.setStyleSheet(sheet)
 
     def show_error(self, message: str) -> None:
         self.show_message("error", message)

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 
 from genaug_desktop.gui import roles
 from genaug_desktop.core.formatting import first_lines, human_bytes
@@ -380,7 +380,9 @@ class ClassCountModel(QAbstractTableModel):
 
             return label_dot(key)
         if role == roles.FOREGROUND and key == UNLABELED:
-            return QBrush(QColor(120, 120, 120))
+            from genaug_desktop.gui.colors import MUTED_TEXT  # 4.5:1 or more in either theme
+
+            return QBrush(MUTED_TEXT)
         return None
 
 

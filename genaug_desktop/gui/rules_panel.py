@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QResizeEvent, QShowEvent
+from PySide6.QtGui import QFont, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -47,6 +47,14 @@ from PySide6.QtWidgets import (
 
 from genaug_desktop.core.jobs import Progress
 from genaug_desktop.gui import roles
+from genaug_desktop.gui.colors import (
+    MUTED_TEXT,
+    RULE_APPROVED,
+    RULE_STATE_COLORS,
+    WARNING_INK,
+    follow_theme,
+    rule_chip_style,
+)
 from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.settings import AppSettings
 from genaug_desktop.gui.timers import tracked_timer
@@ -63,12 +71,7 @@ RuleObjectRole = roles.USER + 60
 EDIT_DEBOUNCE_MS = 300
 SURVEY_DEBOUNCE_MS = 1500
 
-STATE_COLORS = {"proposed": QColor("#175cd3"), "approved": QColor("#067647"), "disabled": QColor("#6b7280")}
-STATE_STYLES = {
-    "proposed": "background: #eff8ff; color: #175cd3;",
-    "approved": "background: #dcfae6; color: #067647;",
-    "disabled": "background: #f2f4f7; color: #475467;",
-}
+STATE_COLORS = RULE_STATE_COLORS  # switched with the theme, in place
 
 
 def params_key(values: dict[str, Any]) -> str:
@@ -190,9 +193,9 @@ class RuleTableModel(QAbstractTableModel):
             if col == 2:
                 return STATE_COLORS.get(rule.state)
             if col == 3 and self.would.get(rule.id):
-                return QColor("#b54708")
+                return WARNING_INK
             if col == 1 or rule.state == "disabled":
-                return QColor("#6b7280")
+                return MUTED_TEXT
         if role == roles.FONT and col in (0, 2):
             font = QFont()
             font.setBold(col == 2)
@@ -302,6 +305,7 @@ class RulesPanel(QWidget):
         self.title.setStyleSheet("font-weight: 600; font-size: 11pt;")
         self.title.setWordWrap(True)
         self.state_label = QLabel()
+        follow_theme(self.state_label, self._style_state_chip)
         self.kind_label = QLabel()
         self.kind_label.setStyleSheet("color: palette(placeholder-text);")
         self.kind_label.setWordWrap(True)
@@ -333,7 +337,13 @@ class RulesPanel(QWidget):
         dry_row.addWidget(self.browse_button)
 
         self.approve_button = QPushButton("Approve")
-        self.approve_button.setStyleSheet("QPushButton:enabled { color: #067647; font-weight: 600; }")
+        def style_approve() -> None:  # the "approved" colour of the theme now (dark green was unreadable in dark)
+            sheet = f"QPushButton:enabled {{ color: {RULE_APPROVED.name()}; font-weight: 600; }}"
+            if sheet != self.approve_button.styleSheet():
+                self.approve_button.setStyleSheet(sheet)
+
+        style_approve()
+        follow_theme(self.approve_button, style_approve)
         self.approve_button.setToolTip("Save the thresholds and let the filter apply this rule")
         self.approve_button.clicked.connect(self.approve_selected)
         self.save_button = QPushButton("Save")
@@ -518,6 +528,12 @@ class RulesPanel(QWidget):
     def _on_current_rule(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._show_rule(self.model.rule(current.row()) if current.isValid() else None)
 
+    def _style_state_chip(self) -> None:
+        state = self.state_label.text().lower()
+        sheet = f"QLabel {{ {rule_chip_style(state)} border-radius: 9px; padding: 1px 9px; font-weight: 600; }}"
+        if state and sheet != self.state_label.styleSheet():
+            self.state_label.setStyleSheet(sheet)
+
     def _show_rule(self, rule: Rule | None) -> None:
         from genaug_desktop.gui.param_form import ParamForm
 
@@ -529,8 +545,7 @@ class RulesPanel(QWidget):
         self.detail_stack.setCurrentWidget(self._details_page)
         self.title.setText(rule.title)
         self.state_label.setText(rule.state.capitalize())
-        self.state_label.setStyleSheet(
-            f"QLabel {{ {STATE_STYLES.get(rule.state, '')} border-radius: 9px; padding: 1px 9px; font-weight: 600; }}")
+        self._style_state_chip()
         measure = f" · measures {rule.measure}" if rule.measure else ""
         self.kind_label.setText(f"{rule.id} · {rule.kind}{measure}")
         self.explanation.setText(rule.explanation or rule.help)
