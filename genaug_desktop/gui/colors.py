@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 import zlib
+from collections.abc import Callable
 from functools import lru_cache
 
-from collections.abc import Callable
-
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt
+import shiboken6
+from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 CARD_BORDER = QColor("#d7dbe1")
@@ -95,6 +96,9 @@ def use_dark(dark: bool) -> None:
     for name, color in _switched().items():
         color.setRgba((_DARK if dark else _LIGHT)[name].rgba())
     _dark = dark
+    for follower in list(_followers):
+        if shiboken6.isValid(follower):  # (its widget may be on its way out)
+            follower.restyle()
 
 
 def is_dark_theme() -> bool:
@@ -107,6 +111,15 @@ def message_colors(level: str) -> tuple[QColor, QColor, QColor]:
     return {"error": MESSAGE_ERROR, "warning": MESSAGE_WARNING}.get(level, MESSAGE_INFO)
 
 
+def status_colors(badge: str) -> tuple[QColor, QColor]:
+    """(fill, ink) of a candidate's review status chip: "pending", "accepted", "rejected" (by a
+    person) or "rule" (rejected by a rule), in the theme now."""
+    return {
+        "accepted": (STATUS_ACCEPTED_FILL, STATUS_ACCEPTED_INK), "rejected": (STATUS_REJECTED_FILL, STATUS_REJECTED_INK),
+        "rule": (STATUS_RULE_FILL, STATUS_RULE_INK),
+    }.get(badge, (STATUS_PENDING_FILL, STATUS_PENDING_INK))
+
+
 def rule_chip_style(state: str) -> str:
     """Style-sheet colours of a rule's state chip ("proposed", "approved", "disabled"), in the theme now."""
     fill, ink = {
@@ -116,21 +129,22 @@ def rule_chip_style(state: str) -> str:
 
 
 class _ThemeFollower(QObject):
+    """Lives as long as its widget (a child of it) and restyles it when the theme switches."""
+
     def __init__(self, widget: QObject, restyle: Callable[[], None]) -> None:
         super().__init__(widget)
-        self._restyle = restyle
-        widget.installEventFilter(self)
+        self.restyle = restyle
+        _followers.add(self)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
-            self._restyle()
-        return False
+
+_followers: weakref.WeakSet[_ThemeFollower] = weakref.WeakSet()
 
 
 def follow_theme(widget: QObject, restyle: Callable[[], None]) -> None:
-    """Call *restyle* whenever the theme (the application palette) changes, for a widget whose
-    style sheet holds colours of this module: a sheet's colours are fixed when it is set.
-    *restyle* should set the same sheet again when nothing changed (it is called more than once)."""
+    """Call *restyle* whenever the theme switches (from :func:`use_dark`, after the shared colours
+    changed and before the new palette and style sheets are applied), for a widget whose style
+    sheet holds colours of this module: a sheet's colours are fixed when it is set, and a
+    widget with a sheet hears nothing of a new application palette."""
     _ThemeFollower(widget, restyle)
 
 

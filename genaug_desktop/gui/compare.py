@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from genaug_desktop.gui.colors import follow_theme
 from genaug_desktop.gui.details import ImagePreview
 from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.thumbnails import image_from_raw
@@ -47,12 +48,7 @@ COMPARE_SIDE = 768
 #: A pixel counts as changed when a channel moved by more than this many levels.
 CHANGED_LEVELS = 24
 
-STATUS_STYLE = {
-    "pending": ("#eef0f3", "#374151", "Pending"),
-    "accepted": ("#dcfae6", "#067647", "✓ Accepted"),
-    "rejected": ("#fee4e2", "#b42318", "✕ Rejected"),
-    "rule": ("#fef0c7", "#93370d", "✕ Rejected by rule"),
-}
+STATUS_TEXT = {"pending": "Pending", "accepted": "✓ Accepted", "rejected": "✕ Rejected", "rule": "✕ Rejected by rule"}
 _DELETED = "background:#fee4e2; color:#912018; text-decoration:line-through;"
 _INSERTED = "background:#d1fadf; color:#05603a;"
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]|\s+", re.UNICODE)
@@ -229,9 +225,11 @@ def load_comparison(
 
 # ---- the widget ---------------------------------------------------------------------------------------
 def status_pill_style(badge: str) -> tuple[str, str]:
-    fill, ink, text = STATUS_STYLE.get(badge, STATUS_STYLE["pending"])
-    return (f"QLabel {{ background: {fill}; color: {ink}; border-radius: 9px; padding: 1px 9px; font-weight: 600; }}",
-            text)
+    from genaug_desktop.gui.colors import status_colors  # the theme's (light or dark) colours now
+
+    fill, ink = status_colors(badge)
+    return (f"QLabel {{ background: {fill.name()}; color: {ink.name()}; border-radius: 9px; padding: 1px 9px; "
+            "font-weight: 600; }", STATUS_TEXT.get(badge, STATUS_TEXT["pending"]))
 
 
 def _caption() -> QLabel:
@@ -280,6 +278,7 @@ class CompareView(QWidget):
         self.title.setStyleSheet("font-weight: 600;")
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status = QLabel()
+        follow_theme(self.status, self._restyle_status)  # the pill's colours are fixed when its sheet is set
         self.difference_check = QCheckBox("Show difference")
         self.difference_check.setToolTip("Show how much each pixel changed (computed in the background)")
         self.difference_check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -378,6 +377,12 @@ class CompareView(QWidget):
         self.status.setStyleSheet(style)
         self.status.setText(text if row.badge != "rule" else f"✕ Rule {row.rule_id}")
         self.footer.setText(self._footer_text(row, None))
+
+    def _restyle_status(self) -> None:
+        if self.row is not None:
+            style, _text = status_pill_style(self.row.badge)
+            if style != self.status.styleSheet():
+                self.status.setStyleSheet(style)
 
     def is_loading(self) -> bool:
         return self._jobs.is_busy()

@@ -127,3 +127,21 @@ def test_class_chips_are_painted_in_the_theme_now(qapp: QApplication) -> None:
     dark = chip_fill()  # not the light pixmap from the cache
     assert dark.name() == colors.label_colors("cat", dark=True)[0].name() != light.name()
     assert colors.label_dot("cat") is not colors._label_dot("cat", 12, False)
+
+
+def test_review_compare_status_pill_follows_the_theme(qtbot, qapp: QApplication) -> None:
+    from types import SimpleNamespace
+
+    from genaug_desktop.gui.compare import CompareView, status_pill_style
+
+    controller = ThemeController("light")
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.row = SimpleNamespace(badge="rejected")  # (only the badge is read for the pill's colours)
+    style, text = status_pill_style("rejected")
+    view.status.setStyleSheet(style)
+    assert "#fee4e2" in style and text == "✕ Rejected"
+    controller.set_preference("dark")
+    fill, ink = colors.status_colors("rejected")
+    assert f"background: {fill.name()}" in view.status.styleSheet() and f"color: {ink.name()}" in view.status.styleSheet()
+    assert fill.lightness() < 100 and contrast(ink, fill) >= 4.5
