@@ -9,9 +9,9 @@ Seeding. nlpaug draws every random choice of the augmenters used here through on
 reads Python's and numpy's *global* generators. Seeding and restoring those globals on every call
 costs about 85 µs (numpy's ``get_state``/``set_state`` alone is 70 µs), more than nlpaug's own work
 on a sentence. Instead each cached augmenter gets an instance-level ``sample`` that draws from a
-private ``random.Random(seed)`` held in a thread-local for the duration of the call. The global
-generators are never read or written, other code's random streams are undisturbed, and two threads
-cannot see each other's draws. ``tests/core/test_text_ops.py`` checks that scrambling both global
+private generator, re-seeded as ``random.Random(seed)`` for each call (under the module lock) and
+set in a thread-local for the duration of the call. The global generators are never read or
+written, other code's random streams are undisturbed, and two threads cannot see each other's draws. ``tests/core/test_text_ops.py`` checks that scrambling both global
 generators changes nothing and that they are left untouched, so an nlpaug version that starts
 drawing from the globals directly fails the tests instead of silently losing reproducibility.
 Calls still run under one module lock: nltk's WordNet reader shares seek/readline file handles,
@@ -198,19 +198,11 @@ def _sample(x: Any, num: int | None = None) -> Any:
     return None
 
 
-def _seeded(seed: int) -> random.Random:
-    """This thread's generator, re-seeded from an int exactly as ``random.Random(seed)`` would be.
-
-    Re-seeding beats making a new generator, and calling the C ``seed`` directly skips
-    ``random.Random.seed``'s Python-level type dispatch (about 2 µs, a few % of a typo op).
-    """
-    try:
-        rng, reseed = _local.spare
-    except AttributeError:
-        rng = random.Random()
-        rng, reseed = _local.spare = (rng, super(random.Random, rng).seed)
-    reseed(seed)
-    return rng
+#: The generator every call re-seeds; only the thread holding ``_LOCK`` touches it.
+_SPARE = random.Random()
+#: ``_SPARE.seed`` without ``random.Random.seed``'s Python-level type dispatch (about 2 µs): an int
+#: seeds it exactly as ``random.Random(seed)`` would, and re-seeding beats making a new generator.
+_RESEED = super(random.Random, _SPARE).seed
 
 
 def _draw_seed(rng: np.random.Generator) -> int:
@@ -493,6 +485,8 @@ class NlpaugOp(Op):
     modality = "text"
     #: the values that, at their upper end, allow no change at all (e.g. at most 0 words)
     _count_params: ClassVar[tuple[str, ...]] = ("aug_word_count",)
+    #: the augmenter's action as one call, set on first use (see :func:`_action_of`)
+    _act: Callable[[str], Any] | None = None
 
     @classmethod
     def availability(cls) -> tuple[bool, str | None]:
@@ -548,9 +542,10 @@ class NlpaugOp(Op):
         core = x.strip()
         if not core or self._changes_nothing:
             return x
-        act = self.__dict__.get("_act") or self._action()
+        act = self._act or self._action()
         with _LOCK:
-            _local.rng = _seeded(seed)
+            _RESEED(seed)
+            _local.rng = _SPARE
             try:
                 out = act(core)
             finally:
