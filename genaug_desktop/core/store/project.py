@@ -665,11 +665,17 @@ def _creating(
                 break
             except FileExistsError:
                 continue
-        lock_fd = os.open(staged, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError as exc:
         raise ProjectError(f"cannot create project at {path}: {exc.strerror or exc}") from None
     try:
-        try_lock(lock_fd)
+        # The lock tells a concurrent creation of *path* that this folder is live, not a killed
+        # one's (the kernel drops it at any death). Where folders cannot be opened (Windows), none.
+        lock_fd = os.open(staged, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        lock_fd = None
+    try:
+        if lock_fd is not None:
+            try_lock(lock_fd)
         # Closed before the rename: SQLite folds its WAL back into the database file.
         with Project._build(staged, dataset_root, modality, options, dataset_file) as project:
             yield project
@@ -678,7 +684,8 @@ def _creating(
         shutil.rmtree(staged, ignore_errors=True)
         raise
     finally:
-        os.close(lock_fd)
+        if lock_fd is not None:
+            os.close(lock_fd)
 
 
 def _publish(staged: str, path: str) -> None:
