@@ -107,6 +107,7 @@ def open_dataset(path: str, seconds: float) -> dict[str, object]:
     me = psutil.Process()
     stats: dict[str, object] = {"phase": "scan"}
     worst = {"scan": 0.0, "scroll": 0.0}
+    long_turns: list[tuple[float, float, str]] = []  # (at s, ms, phase) of every stall over 50 ms
     peak = {"main": 0, "workers": 0}
     last = [time.perf_counter()]
     t0 = time.perf_counter()
@@ -115,11 +116,15 @@ def open_dataset(path: str, seconds: float) -> dict[str, object]:
         now = time.perf_counter()
         gap, last[0] = now - last[0], now
         phase = str(stats["phase"])
+        if gap > 0.05:
+            long_turns.append((round(now - gap - t0, 3), round(gap * 1000, 1), phase))
         if phase in worst and gap > worst[phase]:
             worst[phase] = gap
             stats[f"worst_{phase}_at_s"] = round(now - t0, 2)
-        grid = window.grid
-        if "first_thumbs_s" not in stats and window.session.thumbnails.decoded > 0 and grid.pending_visible_thumbnails() == 0:
+        # (window.grid would build the workspace at once: the probe looks only once it is there)
+        grid = window.grid if window.has_workspace else None
+        if ("first_thumbs_s" not in stats and grid is not None and window.session.thumbnails.decoded > 0
+                and grid.pending_visible_thumbnails() == 0):
             stats["first_thumbs_s"] = round(now - t0, 2)
         state = window.session.state
         if "scan_s" not in stats and state is not None and state.loaded:
@@ -135,7 +140,7 @@ def open_dataset(path: str, seconds: float) -> dict[str, object]:
         peak["workers"] = max(peak["workers"], kids)
 
     def scroll() -> None:
-        if stats["phase"] == "scroll":
+        if stats["phase"] == "scroll" and window.has_workspace:
             bar = window.grid.view.verticalScrollBar()
             bar.setValue(bar.value() + 600)
 
@@ -160,6 +165,8 @@ def open_dataset(path: str, seconds: float) -> dict[str, object]:
         "worst_stall_while_scanning_ms": round(worst["scan"] * 1000, 1),
         "worst_stall_while_scrolling_ms": round(worst["scroll"] * 1000, 1), "target_stall_ms": 50,
         "worst_stall_while_scanning_at_s": stats.get("worst_scan_at_s"),
+        "stalls_over_50ms": [f"{ms} ms at {at} s ({phase})" for at, ms, phase in long_turns],
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "thumbnails_decoded": window.session.thumbnails.decoded,
         "peak_rss_app_mb": round(peak["main"] / 2**20), "peak_rss_workers_mb": round(peak["workers"] / 2**20),
         "target_rss_mb": 800,

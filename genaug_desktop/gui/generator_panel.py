@@ -59,6 +59,7 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.core.jobs import Progress
+from genaug_desktop.gui.lazy import LazyPanel
 from genaug_desktop.gui.loss_chart import LossChart
 from genaug_desktop.gui.param_form import ParamForm
 from genaug_desktop.gui.worker import JobWorker, describe_error
@@ -745,10 +746,11 @@ class GeneratorWorkspace(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.panel = GeneratorPanel()
+        # The panel is built when the dock first shows, or when code reads ``panel``.
+        self._holder: LazyPanel[GeneratorPanel] = LazyPanel(self._make_panel, "generatorsStandIn")
         dock = self.dock = QDockWidget("Generators", window)
         dock.setObjectName("generatorsDock")
-        dock.setWidget(self.panel)
+        dock.setWidget(self._holder)
         dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
         neighbour = self._neighbour_dock()
         self._wanted = True
@@ -777,13 +779,31 @@ class GeneratorWorkspace(QObject):
         session.closed.connect(self._follow_session)
         closing = getattr(session, "project_closing", None)
         if closing is not None:
-            closing.connect(lambda: self.panel.set_project(None))
-        panel = self.panel
-        panel.notice.connect(window.message_bar.show_message)
+            closing.connect(self._on_project_closing)
+        self._follow_session()
+
+    @property
+    def panel(self) -> GeneratorPanel:
+        """The panel (built now if it was not)."""
+        return self._holder.ensure()
+
+    def build_panel(self) -> None:
+        self._holder.ensure()
+
+    def _make_panel(self) -> GeneratorPanel:
+        panel = GeneratorPanel()
+        panel.notice.connect(self.window.message_bar.show_message)
         panel.candidates_added.connect(self._on_candidates_added)
         panel.sampling_finished.connect(self._on_sampling_finished)
         panel.create_project_requested.connect(self._create_project)
-        self._follow_session()
+        s = self.window.session
+        panel.set_dataset_open(s.is_open)
+        panel.set_project(s.project if s.state is not None and s.state.loaded else None)
+        return panel
+
+    def _on_project_closing(self) -> None:
+        if self._holder.panel is not None:
+            self._holder.panel.set_project(None)
 
     def _neighbour_dock(self) -> QDockWidget | None:
         for holder in (getattr(self.window, "curation", None), getattr(self.window, "augmentation", None)):
@@ -798,18 +818,25 @@ class GeneratorWorkspace(QObject):
 
     def _follow_session(self) -> None:
         s = self.window.session
-        project = s.project if s.state is not None and s.state.loaded else None
-        self.panel.set_dataset_open(s.is_open)
-        self.panel.set_project(project)
+        panel = self._holder.panel
+        if panel is not None:  # (one built later reads the session then)
+            project = s.project if s.state is not None and s.state.loaded else None
+            panel.set_dataset_open(s.is_open)
+            panel.set_project(project)
         self.dock.setVisible(s.is_open and self._wanted)
 
     def _views(self) -> list[Any]:
         out = []
         augmentation = getattr(self.window, "augmentation", None)
-        curation = getattr(self.window, "curation", None)
         out.append(getattr(augmentation, "candidates", None))
-        out.append(getattr(curation, "review", None))
+        out.append(self._curation_panel("review"))
         return [v for v in out if v is not None]
+
+    def _curation_panel(self, name: str) -> Any:
+        """The curation workspace's panel *name* if it is built (one built later reads the project then)."""
+        curation = getattr(self.window, "curation", None)
+        built = getattr(curation, "built_panel", None)
+        return built(name) if callable(built) else getattr(curation, name, None)
 
     def _on_candidates_added(self, ids: list[int]) -> None:
         for view in self._views():
@@ -823,7 +850,7 @@ class GeneratorWorkspace(QObject):
             if callable(refresh):
                 refresh()
         curation = getattr(self.window, "curation", None)
-        stats = getattr(curation, "stats", None)
+        stats = self._curation_panel("stats")
         if stats is not None and hasattr(stats, "schedule_refresh"):
             stats.schedule_refresh()
         run_filter = getattr(curation, "run_filter", None)
@@ -842,10 +869,13 @@ class GeneratorWorkspace(QObject):
                 "info", "Create a project with Policy > Augment…, or on the command line: genaug init PROJECT DATASET")
 
     def is_settled(self) -> bool:
-        return self.panel.is_settled()
+        panel = self._holder.panel
+        return panel is None or panel.is_settled()
 
     def shutdown(self) -> None:
-        self.panel.shutdown()
+        panel = self._holder.panel
+        if panel is not None:
+            panel.shutdown()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,12 +60,31 @@ if TYPE_CHECKING:
     from genaug_desktop.gui.details import DetailsPanel
     from genaug_desktop.gui.preview_grid import PreviewGrid
 
+def _import_workspace(_cancel: object) -> None:
+    """Import the modules of the browser, grid, details and augmentation workspace (no widget is made here)."""
+    import genaug_desktop.gui.augmentation  # noqa: F401
+    import genaug_desktop.gui.dataset_browser  # noqa: F401
+    import genaug_desktop.gui.details  # noqa: F401
+    import genaug_desktop.gui.preview_grid  # noqa: F401
+
+
 def _import_panels(_cancel: object) -> None:
     """Import the modules of the panels built after the workspace (no widget is made here)."""
     import genaug_desktop.core.generators  # noqa: F401  (numpy, the plug-in entry points)
     import genaug_desktop.gui.curation  # noqa: F401
     import genaug_desktop.gui.generator_panel  # noqa: F401
     import genaug_desktop.gui.param_form  # noqa: F401
+
+
+#: What the first open builds, one step per event-loop turn, so that no turn stalls the window
+#: (building it all at once took 0.1-0.45 s). "import:" steps load modules in a job thread; the
+#: panels inside the curation and generator docks are built when first shown (see gui/lazy.py).
+WORKSPACE_STAGES = ("import:workspace", "browser", "grid", "details", "augmentation", "splitter")
+PANEL_STAGES = ("import:panels", "curation", "generators")
+STAGE_IMPORTS = {"import:workspace": _import_workspace, "import:panels": _import_panels}
+#: Between two stages: not 0, since a zero timer runs before the paint and input that arrived
+#: while the stage ran.
+STAGE_GAP_MS = 15
 
 
 APP_TITLE = "genaug-desktop"
@@ -138,12 +157,14 @@ class MainWindow(QMainWindow):
         self._grid: PreviewGrid | None = None
         self._details: DetailsPanel | None = None
         self._splitter: QSplitter | None = None
-        self.augmentation: AugmentationWorkspace | None = None  # editor dock, candidates, Augment…
+        self._augmentation: AugmentationWorkspace | None = None  # editor dock, the grid's tabs, Augment…
         self._curation: CurationWorkspace | None = None  # review tab, rules and statistics docks
         self._generators: GeneratorWorkspace | None = None  # the Generators dock
-        #: the panels still to build after the workspace, one per event-loop turn (see _ensure_workspace)
-        self._panel_stages: list[str] = []
-        self._panels_loader: worker.JobWorker | None = None
+        #: what the first open still has to build, one per event-loop turn (see _start_stages)
+        self._stages: list[str] = []
+        self._stage_loader: worker.JobWorker | None = None
+        self._stage_timer_pending = False
+        self._in_stage = False
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -193,109 +214,188 @@ class MainWindow(QMainWindow):
         return self._splitter
 
     @property
+    def augmentation(self) -> AugmentationWorkspace | None:
+        """The policy editor dock, the grid's tabs and the Augment… flow (None before the first open;
+        built now if the first open is still building it)."""
+        if self._augmentation is None and self._stages:
+            self._finish_stages(until="augmentation")
+        return self._augmentation
+
+    @property
     def curation(self) -> CurationWorkspace | None:
-        """The review tab, rules and statistics docks (built with the workspace; see below)."""
-        self._finish_panels()
+        """The review tab, rules, statistics and evaluate docks (their panels build when first shown)."""
+        self._finish_stages()
         return self._curation
 
     @property
     def generators(self) -> GeneratorWorkspace | None:
-        """The Generators dock (built with the workspace; see below)."""
-        self._finish_panels()
+        """The Generators dock (its panel builds when first shown)."""
+        self._finish_stages()
         return self._generators
 
-    def _ensure_workspace(self) -> None:
-        """Build the browser, grid and details (what a dataset needs to show) now, and the other
-        panels on the following event-loop turns: building everything at once stalled the window
-        for 0.3-0.45 s at the first open. Reading :attr:`curation` or :attr:`generators` builds
-        whatever is still pending at once."""
-        if self._splitter is not None:
+    def build_panels(self) -> None:
+        """Build every panel now, the ones still hidden included (the shortcuts dialog lists their
+        keys); nothing when no dataset was ever opened."""
+        if self._splitter is None and not self._stages:
             return
+        self._finish_stages()
+        if self._curation is not None:
+            self._curation.build_panels()
+        if self._generators is not None:
+            self._generators.build_panel()
+        self._adopt_workspace_actions()
+
+    # ---- the first open, in stages -------------------------------------------------------------
+    def _ensure_workspace(self) -> None:
+        """Build the browser, grid and details now (and the augmentation workspace), whatever stages
+        are still pending: code that needs them at once."""
+        if self._splitter is None:
+            self._start_stages()
+            self._finish_stages(until="splitter")
+
+    def _start_stages(self) -> None:
+        """Begin building the workspace and the panels, one stage per event-loop turn."""
+        if self._splitter is not None or self._stages or self._shut_down:
+            return
+        self._stages = [*WORKSPACE_STAGES, *PANEL_STAGES]
+        self._next_stage()
+
+    @property
+    def is_building(self) -> bool:
+        """Whether stages of the first open are still pending."""
+        return bool(self._stages)
+
+    def _schedule_stage(self) -> None:
+        if not self._stage_timer_pending:
+            self._stage_timer_pending = True
+            QTimer.singleShot(STAGE_GAP_MS, self, self._on_stage_timer)
+
+    def _on_stage_timer(self) -> None:
+        self._stage_timer_pending = False
+        self._next_stage()
+
+    def _next_stage(self) -> None:
+        if self._shut_down or not self._stages or self._stage_loader is not None:
+            return
+        stage = self._stages.pop(0)
+        if stage in STAGE_IMPORTS:
+            # The modules load in a job thread; the next stage runs when it is done.
+            loader = self._stage_loader = worker.JobWorker(STAGE_IMPORTS[stage], name=f"load-{stage[7:]}")
+            loader.finished.connect(lambda job=loader: self._on_stage_imported(job))
+            loader.start()
+            return
+        self._run_stage(stage)
+        if self._stages:
+            self._schedule_stage()
+
+    def _on_stage_imported(self, job: worker.JobWorker) -> None:
+        if job is self._stage_loader:
+            self._stage_loader = None
+            self._next_stage()
+
+    def _finish_stages(self, until: str | None = None) -> None:
+        """Run, now, the pending stages up to *until* (all of them by default): for code that needs
+        a panel at once. The modules a loader is still importing load on this thread instead."""
+        if self._shut_down or not self._stages or self._in_stage:
+            return  # (a stage's own code asking: it gets what exists)
+        if self._stage_loader is not None:
+            self._stage_loader.wait()
+            self._stage_loader = None
+        while self._stages:
+            stage = self._stages.pop(0)
+            if stage not in STAGE_IMPORTS:
+                self._run_stage(stage)
+            if stage == until:
+                break
+        if self._stages:
+            self._schedule_stage()
+
+    def _run_stage(self, stage: str) -> None:
+        self._in_stage = True
+        try:
+            self._build_stage(stage)
+        finally:
+            self._in_stage = False
+
+    def _build_stage(self, stage: str) -> None:
+        if stage == "browser":
+            from genaug_desktop.gui.dataset_browser import DatasetBrowser
+
+            browser = self._browser = DatasetBrowser(self.session)
+            browser.setMinimumWidth(200)
+            browser.problem_activated.connect(self._on_problem_activated)
+            # Built after the dataset opened (and maybe loaded): it missed those signals.
+            if self.session.is_open:
+                browser._on_opened(self.session.title)  # noqa: SLF001
+                if self.session.state is not None and self.session.state.loaded:
+                    browser._on_loaded()  # noqa: SLF001
+        elif stage == "grid":
+            from genaug_desktop.gui.preview_grid import PreviewGrid
+
+            grid = self._grid = PreviewGrid(self.session)
+            grid.set_thumbnail_size(self.settings.thumbnail_size)
+            grid.current_item_changed.connect(self._on_current_item)
+            grid.selection_changed.connect(self._on_selection)
+            grid.thumbnail_size_changed.connect(self._on_size_changed)
+        elif stage == "details":
+            from genaug_desktop.gui.details import DetailsPanel
+
+            details = self._details = DetailsPanel()
+            details.setMinimumWidth(240)
+            details.preview_failed.connect(self._on_preview_failed)
+        elif stage == "augmentation":
+            from genaug_desktop.gui.augmentation import AugmentationWorkspace
+
+            assert self._grid is not None
+            augmentation = self._augmentation = AugmentationWorkspace(self, self._grid)  # the grid's tabs, the editor dock
+            if self.session.state is not None and self.session.state.loaded:
+                augmentation._on_loaded()  # noqa: SLF001  (it missed the signal: modality, classes)
+        elif stage == "splitter":
+            self._build_splitter()
+        elif stage == "curation":
+            from genaug_desktop.gui.curation import CurationWorkspace
+
+            self._curation = CurationWorkspace(self, self._augmentation)
+        elif stage == "generators":
+            from genaug_desktop.gui.generator_panel import GeneratorWorkspace
+
+            self._generators = GeneratorWorkspace(self)
+
+    def _build_splitter(self) -> None:
+        """Put the browser, the grid's tabs and the details side by side and show them."""
         from PySide6.QtCore import Qt
 
-        from genaug_desktop.gui.augmentation import AugmentationWorkspace
-        from genaug_desktop.gui.dataset_browser import DatasetBrowser
-        from genaug_desktop.gui.details import DetailsPanel
-        from genaug_desktop.gui.preview_grid import PreviewGrid
-
-        browser = self._browser = DatasetBrowser(self.session)
-        grid = self._grid = PreviewGrid(self.session)
-        details = self._details = DetailsPanel()
-        browser.setMinimumWidth(200)
-        details.setMinimumWidth(240)
-        splitter = self._splitter = QSplitter(Qt.Orientation.Horizontal)
+        assert self._browser is not None and self._details is not None and self._augmentation is not None
+        splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("workspaceSplitter")
         # The grid and the review need room the bottom docks must not take; small enough that the
         # window still fits a 768-pixel screen.
         splitter.setMinimumHeight(WORKSPACE_MIN_HEIGHT)
-        augmentation = self.augmentation = AugmentationWorkspace(self, grid)
-        splitter.addWidget(browser)
-        splitter.addWidget(augmentation.grid_tabs)  # the grid, and the candidates tab
-        splitter.addWidget(details)
+        splitter.addWidget(self._browser)
+        splitter.addWidget(self._augmentation.grid_tabs)  # the grid, and the review tab
+        splitter.addWidget(self._details)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         self.stack.addWidget(splitter)
-
         state = self.settings.byte_array("window/splitter")
         if state is None or not splitter.restoreState(state):
             # First run: share the width by proportion, so a small screen still gets a usable grid.
             width = max(self.width(), 600)
             side, right = int(width * 0.22), int(width * 0.27)
             splitter.setSizes([side, width - side - right, right])
-        browser.setVisible(self.toggle_browser_action.isChecked())
-        details.setVisible(self.toggle_details_action.isChecked())
-        grid.set_thumbnail_size(self.settings.thumbnail_size)
-
-        grid.current_item_changed.connect(self._on_current_item)
-        grid.selection_changed.connect(self._on_selection)
-        grid.thumbnail_size_changed.connect(self._on_size_changed)
-        browser.problem_activated.connect(self._on_problem_activated)
-        details.preview_failed.connect(self._on_preview_failed)
-
-        self._panel_stages = ["curation", "generators"]
-        # Their modules (0.1-0.2 s of imports: the review, rules, statistics, evaluation and
-        # generator panels, numpy) load in a job thread; each panel is then built on its own turn.
-        loader = self._panels_loader = worker.JobWorker(_import_panels, name="load-panels")
-        loader.finished.connect(self._on_panels_imported)
-        loader.start()
-
-    def _on_panels_imported(self) -> None:
-        self._panels_loader = None
-        self._build_next_panel()
-
-    def _build_next_panel(self) -> None:
-        if not self._panel_stages or self._shut_down or self._panels_loader is not None:
-            return
-        self._build_panel()
-        if self._panel_stages:
-            # Not 0: a zero timer runs before the paint and input waiting since this stage began.
-            QTimer.singleShot(15, self._build_next_panel)
-
-    def _finish_panels(self) -> None:
-        """Build, now, every panel still pending (code that needs a panel at once)."""
-        if self._panel_stages and not self._shut_down:
-            if self._panels_loader is not None:
-                self._panels_loader.wait()
-                self._panels_loader = None
-            while self._panel_stages:
-                self._build_panel()
-
-    def _build_panel(self) -> None:
-        """Build the first pending panel (its module is imported by then, or imports now)."""
-        stage = self._panel_stages.pop(0)
-        if stage == "curation":
-            from genaug_desktop.gui.curation import CurationWorkspace
-
-            self._curation = CurationWorkspace(self, self.augmentation)
-        else:
-            from genaug_desktop.gui.generator_panel import GeneratorWorkspace
-
-            self._generators = GeneratorWorkspace(self)
+        self._browser.setVisible(self.toggle_browser_action.isChecked())
+        self._details.setVisible(self.toggle_details_action.isChecked())
+        self._splitter = splitter
+        if self.session.is_open:
+            self._show_page()
+            self._focus_grid()
+            if self.session.state is not None and self.session.state.loaded:
+                self._select_first_item()
 
     def _set_panel_visible(self, which: str, shown: bool) -> None:
         if which == "editor":
-            if self.augmentation is not None:
-                self.augmentation.update_dock()
+            if self._augmentation is not None:
+                self._augmentation.update_dock()
             return
         panel = {"browser": self._browser, "details": self._details}[which]
         if panel is not None:
@@ -469,7 +569,7 @@ class MainWindow(QMainWindow):
     def _workspace_actions(self) -> dict[str, QAction]:
         """The workspaces' menu actions that exist now, by key (see WORKSPACE_ACTIONS)."""
         found: dict[str, QAction | None] = {}
-        aug = self.augmentation
+        aug = self._augmentation
         editor = aug.editor if aug is not None and aug.has_editor else None  # (never builds it)
         if editor is not None:
             found.update(augment=editor.augment_action, new_policy=editor.new_action,
@@ -477,11 +577,13 @@ class MainWindow(QMainWindow):
                          save_policy_as=editor.save_as_action)
         cur = self._curation  # (not self.curation: that builds pending panels at once)
         if cur is not None:
-            review = cur.review
             found.update(review=cur.show_review_action, filter=cur.filter_action, propose=cur.propose_action,
-                         rules=cur.rules_toggle, statistics=cur.stats_toggle, accept=review.accept_action,
-                         reject=review.reject_action, accept_passed=review.accept_passed_action,
-                         review_undo=review.undo_action, review_redo=review.redo_action)
+                         rules=cur.rules_toggle, statistics=cur.stats_toggle)
+            review = cur.built_panel("review")  # (not cur.review: that builds it)
+            if review is not None:
+                found.update(accept=review.accept_action, reject=review.reject_action,
+                             accept_passed=review.accept_passed_action, review_undo=review.undo_action,
+                             review_redo=review.redo_action)
         if self._generators is not None:
             found["generators"] = self._generators.toggle_action
         if cur is not None:  # the Evaluate panel, where there is one
@@ -492,7 +594,12 @@ class MainWindow(QMainWindow):
         # The workspaces add their actions to the window as they build; adopt them once the
         # workspace is assigned (after its constructor returns), on the next turn of the loop.
         super().actionEvent(event)
-        if event.type() == QActionEvent.Type.ActionAdded and not self._adopt_pending:
+        if event.type() == QActionEvent.Type.ActionAdded:
+            self.adopt_actions_soon()
+
+    def adopt_actions_soon(self) -> None:
+        """Adopt the workspaces' actions on the next turn (a panel built later added some)."""
+        if not self._adopt_pending:
             self._adopt_pending = True
             QTimer.singleShot(0, self, self._adopt_workspace_actions)
 
@@ -569,9 +676,10 @@ class MainWindow(QMainWindow):
         if os.path.isdir(path):
             # The decoding processes take 0.2-1 s to start: begin before building the workspace.
             self.session.thumbnails.warm_up()
-        self._ensure_workspace()
         self.message_bar.dismiss()
         self._pending_recent = path
+        # The scan starts now; at the first open the workspace builds over the next turns of the
+        # event loop (see _start_stages) and shows what was read by then.
         self.session.open_path(path)
 
     def open_sample(self, kind: str) -> None:
@@ -633,9 +741,11 @@ class MainWindow(QMainWindow):
         """Nothing loading and every visible thumbnail painted (the screenshot waits for this)."""
         if self.session.is_busy or (self._details is not None and self._details.is_loading()):
             return False
-        if self.augmentation is not None and not self.augmentation.is_settled():
+        if self._augmentation is not None and not self._augmentation.is_settled():
             return False
-        if self._panels_loader is not None or (self._curation is not None and not self._curation.is_settled()):
+        if self._stages or (self._curation is not None and not self._curation.is_settled()):
+            return False
+        if self._generators is not None and not self._generators.is_settled():
             return False
         if self.stack.currentWidget() is self.welcome or self._grid is None:
             return True
@@ -673,11 +783,14 @@ class MainWindow(QMainWindow):
     # ---- session signals ---------------------------------------------------------------------------
     def _show_page(self) -> None:
         open_ = self.session.is_open
-        self.stack.setCurrentWidget(self.splitter if open_ else self.welcome)  # builds it when opening
+        if open_ and self._splitter is None:
+            self._start_stages()  # the workspace shows when its last stage is built
+        else:
+            self.stack.setCurrentWidget(self._splitter if open_ and self._splitter is not None else self.welcome)
         self.close_action.setEnabled(open_)
         self._workspace_tools.setEnabled(open_)
-        if self.augmentation is not None:
-            self.augmentation.update_dock()
+        if self._augmentation is not None:
+            self._augmentation.update_dock()
         self.setWindowTitle(f"{self.session.title} — {APP_TITLE}" if open_ else APP_TITLE)
         if not open_:
             self._set_busy(False)
@@ -685,18 +798,31 @@ class MainWindow(QMainWindow):
             self._refresh_recent()
 
     def _on_opened(self, _title: str) -> None:
-        self.details.show_item(None)  # (builds the workspace if a session opened on its own)
-        self._show_page()
+        if self._details is not None:
+            self._details.show_item(None)
+        self._show_page()  # (starts building the workspace at the first open)
         self._update_summary()
-        self.grid.view.setFocus()
+        self._focus_grid()
+
+    def _focus_grid(self) -> None:
+        if self._grid is not None and self._splitter is not None:
+            self._grid.view.setFocus()
 
     def _on_loaded(self) -> None:
         if self._pending_recent:
             self.settings.add_recent(self._pending_recent)
             self._pending_recent = None
             self._refresh_recent()
-        # Show something in the details panel straight away: the first item.
-        view = self.grid.view
+        # A small dataset loads before the workspace's stages are done: what is loaded shows now
+        # (the stages then build it in one go, much as before they existed).
+        self._ensure_workspace()
+        self._select_first_item()
+
+    def _select_first_item(self) -> None:
+        """Show something in the details panel straight away: the first item."""
+        if self._grid is None:  # (the window is closing)
+            return
+        view = self._grid.view
         if not view.currentIndex().isValid() and self.session.proxy.rowCount():
             view.setCurrentIndex(self.session.proxy.index(0, 0))
 
@@ -731,8 +857,8 @@ class MainWindow(QMainWindow):
         selected = len(self.grid.view.selectionModel().selectedIndexes())
         path = self.session.items.abspath(item) if item is not None else None
         self.details.show_item(item, path, max(1, selected))
-        if self.augmentation is not None:
-            self.augmentation.show_item(item, path)
+        if self._augmentation is not None:
+            self._augmentation.show_item(item, path)
 
     def _on_selection(self, items: list[Item]) -> None:
         current = self.details.item
@@ -849,7 +975,7 @@ class MainWindow(QMainWindow):
         s.set_value("window/show_browser", self.toggle_browser_action.isChecked())
         s.set_value("window/show_details", self.toggle_details_action.isChecked())
         s.set_value("window/show_editor", self.toggle_editor_action.isChecked())
-        if self.augmentation is not None:
+        if self._augmentation is not None:
             s.set_byte_array("window/state", QByteArray(self.saveState()))  # the editor dock's place
         if self._splitter is not None and self._grid is not None:
             s.set_byte_array("window/splitter", QByteArray(self._splitter.saveState()))
@@ -865,16 +991,16 @@ class MainWindow(QMainWindow):
             self._browser.shutdown()
         if self._details is not None:
             self._details.shutdown()
-        if self._panels_loader is not None:
-            self._panels_loader.wait()
-            self._panels_loader = None
-        self._panel_stages = []
+        if self._stage_loader is not None:
+            self._stage_loader.wait()
+            self._stage_loader = None
+        self._stages = []
         if self._curation is not None:
             self._curation.shutdown()
         if self._generators is not None:
             self._generators.shutdown()
-        if self.augmentation is not None:
-            self.augmentation.shutdown()
+        if self._augmentation is not None:
+            self._augmentation.shutdown()
         self.message_bar.shutdown()
         self.session.shutdown()
         worker.shutdown_all()

@@ -95,7 +95,12 @@ def _menu_actions(menu: QMenu, section: str, seen: dict[int, str]) -> None:
 
 
 def collect_shortcuts(window: QMainWindow) -> list[ShortcutEntry]:
-    """Every shortcut of *window*'s actions (menu bar first, then the panels'), plus the review keys."""
+    """Every shortcut of *window*'s actions (menu bar first, then the panels'), plus the review keys.
+
+    Panels the window builds when first shown are built first, so their keys are listed too."""
+    build_panels = getattr(window, "build_panels", None)
+    if callable(build_panels):
+        build_panels()
     sections: dict[int, str] = {}
     ordered: list[QAction] = []
     for top in window.menuBar().actions():

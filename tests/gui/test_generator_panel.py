@@ -227,8 +227,9 @@ def test_window_with_a_project_and_the_dock_does_not_load_torch(isolated_setting
         poll.start()
         QTimer.singleShot(30000, loop.quit)
         loop.exec()
+        panel = window.generators.panel  # (the dock's panel is built when first shown or asked for)
+        loop.exec()  # until it has listed the generators
         poll.stop()
-        panel = window.generators.panel
         assert panel.generator_combo.count() >= 2, panel.generator_combo.count()
         print("HEAVY=" + ",".join(m for m in ("torch",) if m in sys.modules))
         window.close()

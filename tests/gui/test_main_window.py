@@ -30,7 +30,9 @@ def test_open_image_folder_streams_items_and_shows_problems(qtbot, make_window, 
     busy_at_first_insert: list[bool] = []
     window.session.items.rowsInserted.connect(lambda *_: busy_at_first_insert.append(window.session.is_busy))
     window.open_path(str(image_folder))
-    assert window.stack.currentWidget() is window.splitter
+    assert window.session.is_busy and window.progress_bar.isVisible()  # the scan starts at once
+    # The workspace builds over the next turns of the event loop, then shows.
+    qtbot.waitUntil(lambda: window.has_workspace and window.stack.currentWidget() is window.splitter, timeout=5000)
     wait_loaded(qtbot, window)
     assert busy_at_first_insert[0], "items arrive while the scan is still running"
     assert window.session.items.rowCount() == 11

@@ -35,7 +35,9 @@ def test_project_opens_in_the_review_tab_rules_and_statistics(qtbot, make_window
     assert tabs.tabText(tabs.indexOf(cur.review)) == "Review (12 pending)"
     assert cur.review.model.rowCount() == 12
     assert [r.id for r in cur.rules.model.rules] == ["length"]
-    assert cur.stats.stats is not None or not cur.stats.isVisible()
+    stats = cur.stats  # (built when first shown or read: it reads its figures then)
+    wait_settled(qtbot, window)
+    assert stats.stats is not None or not stats.isVisible()
     assert window.dockWidgetArea(cur.rules_dock) == Qt.DockWidgetArea.BottomDockWidgetArea
     assert cur.rules_dock in window.tabifiedDockWidgets(window.augmentation.dock)
     titles = [a.text() for a in window.menuBar().actions()]
