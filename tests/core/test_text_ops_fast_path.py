@@ -6,11 +6,14 @@ Both exist only to make the adapter cheaper (benchmarks/bench_text_ops.py); neit
 single output, or seeded candidates and the provenance of existing projects would no longer replay.
 These tests compare the fast path with the stock one: the sampler draw by draw (same values, same
 generator state afterwards), and every nlpaug-backed op over many seeds, configurations and awkward
-texts against a twin augmenter run through ``augment()`` with the stock ``Random.sample``.
+texts against a twin augmenter run through ``augment()`` with the stock ``Random.sample``, and
+pins digests of the outputs the adapter gave before either existed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from typing import Any
 
@@ -147,3 +150,55 @@ def test_an_unverified_nlpaug_version_goes_through_augment(monkeypatch: pytest.M
     again = build_op("random_word_delete", EXAMPLES["random_word_delete"][0])
     assert again._action().__name__ == "via_augment"
     assert [again.apply(SENTENCES, seed=s) for s in range(20)] == expected
+
+
+# ---- pinned outputs ------------------------------------------------------------------------------------
+#: Texts, configurations and seeds whose outputs are pinned below (kept literal: editing the shared
+#: tables above must not move the pins).
+GOLDEN_TEXTS = (
+    "", " ", "a", "I", "!!!", "don't", "😀 🎉", "日本語のテキスト。次の文です。", "x" * 300, "word " * 60,
+    "Mr. Smith went to Washington. He left!", "  padded text with spaces  ", "Ünïcödé wörds ärë hérë",
+    "tab\tseparated\nlines\n", "It's 3.50 $ at 10:30 — well-known, isn't it?",
+    "The quick brown fox jumps over the lazy dog. It wasn't happy; the weather was good and warm! "
+    "Then they ran home because the long evening was cold.",
+    "I believe this is definitely the best restaurant in town, although the service was slow and bad.",
+)
+GOLDEN_SEEDS = range(0, 2**31 - 1, 2**31 // 40)
+#: op -> (configuration, digest with the defaults, digest with the configuration), recorded with the
+#: adapter as it was before the direct call (nlpaug 1.1.11, CPython 3.11, any PYTHONHASHSEED)
+GOLDEN: dict[str, tuple[dict[str, Any], str, str]] = {
+    "keyboard_typo": ({"aug_char_p": 0.2, "aug_word_p": 0.4, "stopwords": ["fox"]},
+                      "e7894c7888869ecb", "7e30a4fb46ac3d03"),
+    "ocr_error": ({"aug_char_p": 0.5, "aug_word_count": [2, 8]}, "46d7322cb3151479", "042926e8d099ad2d"),
+    "random_char_insert": ({"include_numeric": False, "spec_char": "", "aug_word_p": 0.5},
+                           "0526f0add460acab", "e8525ea0550327bb"),
+    "random_char_substitute": ({"candidates": ["#", "%"], "aug_char_count": [1, 2]},
+                               "b1659bcc9b302202", "dfc12bda9dd8d699"),
+    "random_char_swap": ({"swap_mode": "middle", "min_char": 5}, "1a0693fad2ea7485", "f4d1e11a02140903"),
+    "random_char_delete": ({"aug_char_p": 0.5}, "499357a9917885dc", "d4d513fb3575a494"),
+    "random_word_swap": ({"aug_word_p": 0.5}, "9439e2752197707f", "357c8df57de97357"),
+    "random_word_delete": ({"aug_word_p": 0.3, "stopwords": ["dog"]}, "39faffb44ffd6762", "d8cf5f91da7f118a"),
+    "random_word_crop": ({"aug_word_p": 0.4, "aug_word_count": [2, 5]}, "b0b3063bded9c9bc", "b7f22dd1611b973b"),
+    "random_word_substitute": ({"target_words": ["[MASK]", "<unk>"], "aug_word_p": 0.3},
+                               "9f9d03ad54b4f4dd", "37be9df7c610360c"),
+    "spelling_mistake": ({"aug_word_p": 0.5}, "046267c2ddc61d5c", "5d3dd9c84ef3a6fd"),
+    "split_word": ({"min_char": 5}, "71cf18c89112f03d", "f23b7bb91930c9cd"),
+}
+
+
+def _digest(name: str, values: dict[str, Any]) -> str:
+    op = build_op(name, values)
+    outputs = [op.apply(text, seed=seed) for text in GOLDEN_TEXTS for seed in GOLDEN_SEEDS]
+    return hashlib.sha256(json.dumps(outputs, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def test_every_op_without_data_files_has_pinned_outputs():
+    assert sorted(GOLDEN) == sorted(n for n in NLPAUG_OPS if n not in WORDNET_OPS)
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_outputs_are_the_ones_existing_projects_recorded(name: str):
+    """Seeded candidates in existing projects replay only if these never move. A failure after an
+    nlpaug or Python upgrade means that upgrade changes augmented texts: say so, don't re-pin quietly."""
+    values, with_defaults, with_values = GOLDEN[name]
+    assert (_digest(name, {}), _digest(name, values)) == (with_defaults, with_values)
