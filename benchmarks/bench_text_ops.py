@@ -16,8 +16,9 @@ rounds, in microseconds per text; ratios are medians over the rounds of adapter 
 action method (measured with the action replaced by an identity: seeding, lock, normalising), and
 ``adapter/direct`` that cost as a share of nlpaug's time. apply() calls the action method directly
 instead of ``augment()`` (the same result, see ``_action_of`` in core/ops/text.py) and draws through
-its own ``sample``, so ``apply - direct`` is the adapter cost minus what those save. WordNet ops are included when nltk and the
-WordNet data are available (see docs/wordnet.md), otherwise listed as skipped.
+its own ``sample``, so ``apply - direct`` is the adapter cost minus what those save. WordNet ops
+are included when nltk and the WordNet data are available (see docs/wordnet.md), otherwise listed
+as skipped.
 """
 
 from __future__ import annotations

@@ -11,11 +11,12 @@ costs about 85 µs (numpy's ``get_state``/``set_state`` alone is 70 µs), more t
 on a sentence. Instead each cached augmenter gets an instance-level ``sample`` that draws from a
 private generator, re-seeded as ``random.Random(seed)`` for each call (under the module lock) and
 set in a thread-local for the duration of the call. The global generators are never read or
-written, other code's random streams are undisturbed, and two threads cannot see each other's draws. ``tests/core/test_text_ops.py`` checks that scrambling both global
-generators changes nothing and that they are left untouched, so an nlpaug version that starts
-drawing from the globals directly fails the tests instead of silently losing reproducibility.
+written, other code's random streams are undisturbed, and two threads cannot see each other's
+draws. ``tests/core/test_text_ops.py`` checks that scrambling both global generators changes
+nothing and that they are left untouched, so an nlpaug version that starts drawing from the
+globals directly fails the tests instead of silently losing reproducibility.
 Calls still run under one module lock: nltk's WordNet reader shares seek/readline file handles,
-and augmenter construction must happen once.
+the re-seeded generator is one per process, and augmenter construction must happen once.
 
 Cost. Re-seeding the Mersenne Twister (about 3.5 µs, ``init_by_array``) is the one price of "the
 same seed gives the same text" that cannot be avoided without changing every output. The adapter
@@ -151,8 +152,9 @@ def _sample(x: Any, num: int | None = None) -> Any:
     For a list and an int count this is ``rng.sample(x, num)`` written out: the same algorithm and
     the same ``getrandbits`` calls as CPython's ``Random.sample`` / ``_randbelow_with_getrandbits``,
     so the same draws, without the ABC check, the ``counts`` handling and one Python call per draw
-    (about half the cost; char ops sample several times per text). ``tests/core/test_text_ops_fast_path.py``
-    checks it against ``random.Random.sample`` of the running Python. Anything else takes the stock path.
+    (about half the cost; char ops sample several times per text).
+    ``tests/core/test_text_ops_fast_path.py`` checks it against ``random.Random.sample`` of the
+    running Python. Anything else takes the stock path.
     """
     rng: random.Random = _local.rng
     if isinstance(x, list):
