@@ -114,7 +114,7 @@ def bench(texts: list[str], rounds: int, chunk: int = 50) -> tuple[list[dict[str
             skipped.append({"op": name, "why": why or ""})
             continue
         op = cls()
-        op._augmenter()  # build (and cache) outside the timing
+        op._action()  # build (and cache) outside the timing
         direct = _plain(op)  # the very same constructor arguments, nlpaug's own sampling
         stock = _stock(op)
         stripped = [t.strip() for t in texts]

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -139,6 +141,21 @@ def test_fast_path_gives_what_augment_gives(name: str, ready: Any):
                 compared += 1
                 changed += got != text
     assert changed > compared // 10, f"{name} changed only {changed} of {compared} texts: a weak comparison"
+
+
+def test_a_character_op_does_not_load_the_word_augmenters():
+    """Checking for nlpaug's word base class must not import it: that package loads nltk and more."""
+    code = (
+        "import sys\n"
+        "from genaug_desktop.core.ops import build_op\n"
+        "op = build_op('keyboard_typo')\n"
+        "assert op.apply('The weather is lovely today.', seed=3) != 'The weather is lovely today.'\n"
+        "assert op._act == op._augmenter().substitute, op._act\n"
+        "print(sorted(m for m in sys.modules if m.startswith('nlpaug.augmenter.word')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_an_unverified_nlpaug_version_goes_through_augment(monkeypatch: pytest.MonkeyPatch):

@@ -443,6 +443,11 @@ def _freeze(values: dict[str, Any]) -> tuple[Any, ...]:
 #: nlpaug versions whose ``Augmenter.augment`` was read line by line for :func:`_action_of`.
 _DIRECT_CALL_NLPAUG = frozenset({"1.1.11"})
 _ACTIONS = frozenset({"insert", "substitute", "swap", "delete", "crop", "split"})
+#: the augmenter bases whose ``clean`` is ``str.strip`` for a string
+_STRIPPING_BASES = frozenset({
+    ("nlpaug.augmenter.char.char_augmenter", "CharAugmenter"),
+    ("nlpaug.augmenter.word.word_augmenter", "WordAugmenter"),
+})
 
 
 def _action_of(aug: Any) -> Callable[[str], Any]:
@@ -458,16 +463,16 @@ def _action_of(aug: Any) -> Callable[[str], Any]:
     ``augment()``. ``tests/core/test_text_ops_fast_path.py`` compares both paths over every op.
     """
     import nlpaug
-    from nlpaug.augmenter.char import CharAugmenter
-    from nlpaug.augmenter.word import WordAugmenter
     from nlpaug.base_augmenter import Augmenter
 
     cls = type(aug)
+    # The base is found by name: importing nlpaug.augmenter.word for a character op would load torch.
+    base = next((c for c in cls.__mro__ if (c.__module__, c.__qualname__) in _STRIPPING_BASES), None)
     if (
         getattr(nlpaug, "__version__", None) in _DIRECT_CALL_NLPAUG
-        and isinstance(aug, (CharAugmenter, WordAugmenter))
+        and base is not None
         and cls.augment is Augmenter.augment and "augment" not in vars(aug)
-        and cls.clean.__func__ in (CharAugmenter.clean.__func__, WordAugmenter.clean.__func__)
+        and getattr(cls.clean, "__func__", None) is vars(base)["clean"].__func__
         and aug.action in _ACTIONS and not aug.include_detail
     ):
         return getattr(aug, aug.action)  # type: ignore[no-any-return]
