@@ -10,6 +10,7 @@ from functools import lru_cache
 import shiboken6
 from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QWidget
 
 CARD_BORDER = QColor("#d7dbe1")
 CARD_FILL = QColor("#ffffff")
@@ -73,6 +74,26 @@ _SWITCHED_TRIPLES = {
     "MESSAGE_WARNING": ("#3a2e12", "#f0b44c", "#fcd68a"),
     "MESSAGE_INFO": ("#1c2a44", "#5b8def", "#b9d2ff"),
 }
+# Panels' own text on the window or a list: an error, a success, a hint (muted text that stays
+# 4.5:1 on a light window: #6b7280 on Fusion's #efefef was 4.2:1); and the accent of a source.
+ERROR_INK = QColor("#b42318")
+SUCCESS_INK = QColor("#067647")
+HINT_INK = QColor("#5c6370")
+ACCENT_INK = QColor("#2563eb")
+# A policy step's condition badge in the step tree (fill, ink, border).
+CONDITION_FILL, CONDITION_INK, CONDITION_BORDER = QColor("#eef2ff"), QColor("#3730a3"), QColor("#c7d2fe")
+# The compare view's word diff: removed words (struck through) and added words (fill, ink).
+DIFF_REMOVED_FILL, DIFF_REMOVED_INK = QColor("#fee4e2"), QColor("#912018")
+DIFF_ADDED_FILL, DIFF_ADDED_INK = QColor("#d1fadf"), QColor("#05603a")
+# Changed words in the policy preview's text tiles, behind the palette's text colour.
+CHANGED_WORD_FILL = QColor("#fde68a")
+_SWITCHED.update({
+    "ERROR_INK": "#ff9c92", "SUCCESS_INK": "#75e0a7", "HINT_INK": "#a3a9b3", "ACCENT_INK": "#84adff",
+    "CONDITION_FILL": "#262b4d", "CONDITION_INK": "#c7d2fe", "CONDITION_BORDER": "#4b55a8",
+    "DIFF_REMOVED_FILL": "#4a2524", "DIFF_REMOVED_INK": "#ffb4ab",
+    "DIFF_ADDED_FILL": "#123524", "DIFF_ADDED_INK": "#8ee4b4",
+    "CHANGED_WORD_FILL": "#4d3f10",
+})
 # The light values above, and their dark counterparts; use_dark() switches the QColor objects in
 # place, so every delegate that imported them paints in the theme's colours from the next paint.
 _DARK: dict[str, QColor] = {name: QColor(value) for name, value in _SWITCHED.items()}
@@ -146,6 +167,48 @@ def follow_theme(widget: QObject, restyle: Callable[[], None]) -> None:
     sheet holds colours of this module: a sheet's colours are fixed when it is set, and a
     widget with a sheet hears nothing of a new application palette."""
     _ThemeFollower(widget, restyle)
+
+
+class _SheetFollower(_ThemeFollower):
+    """The style sheet of one widget, made again by *sheet* after every theme switch."""
+
+    def __init__(self, widget: QWidget, sheet: Callable[[], str]) -> None:
+        super().__init__(widget, self._apply)
+        self.setObjectName("themedStyleSheet")
+        self.sheet = sheet
+
+    def _apply(self) -> None:
+        widget = self.parent()
+        if isinstance(widget, QWidget):
+            widget.setStyleSheet(self.sheet())
+
+
+def themed_style_sheet(widget: QWidget, sheet: Callable[[], str]) -> None:
+    """Give *widget* the style sheet ``sheet()`` now, and make it again whenever the theme switches,
+    for sheets that hold colours of this module (``lambda: f"color: {ERROR_INK.name()};"``).
+    Calling it again for the same widget replaces *sheet* (a label that turns from hint to error)."""
+    follower = widget.findChild(_SheetFollower, "themedStyleSheet", Qt.FindChildOption.FindDirectChildrenOnly)
+    if follower is None:
+        _SheetFollower(widget, sheet)
+    else:
+        follower.sheet = sheet
+    widget.setStyleSheet(sheet())
+
+
+def ink_sheet(color: QColor, extra: str = "") -> Callable[[], str]:
+    """A style sheet maker for :func:`themed_style_sheet`: text in *color* (one of this module's,
+    read when the sheet is made, so in the theme then), followed by *extra* declarations."""
+    return lambda: f"color: {color.name()};{' ' + extra if extra else ''}"
+
+
+def boxed_message_sheet(level: str) -> Callable[[], str]:
+    """A style sheet maker for :func:`themed_style_sheet`: a label boxed in the message bar's
+    colours of *level* ("error", "warning", "info"), in the theme when the sheet is made."""
+    def sheet() -> str:
+        fill, border, ink = message_colors(level)
+        return (f"color: {ink.name()}; background: {fill.name()}; border: 1px solid {border.name()}; "
+                "border-radius: 4px; padding: 6px;")
+    return sheet
 
 
 def label_colors(label: str, dark: bool | None = None) -> tuple[QColor, QColor]:

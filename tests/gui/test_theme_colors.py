@@ -18,7 +18,7 @@ from theme_helpers import light_afterwards  # noqa: F401  (fixture)
 pytestmark = pytest.mark.usefixtures("light_afterwards")
 
 
-def text_pairs(base: QColor) -> dict[str, tuple[QColor, QColor]]:
+def text_pairs(base: QColor, window: QColor) -> dict[str, tuple[QColor, QColor]]:
     """Every (text, what it is drawn on) pair of the shared colours, in the theme now."""
     c = colors
     pairs = {f"message {level}": (ink, fill) for level in ("error", "warning", "info")
@@ -38,6 +38,17 @@ def text_pairs(base: QColor) -> dict[str, tuple[QColor, QColor]]:
         "muted on a card": (c.MUTED_TEXT, c.CARD_FILL),
         "muted in a list": (c.MUTED_TEXT, base),
         "warning count": (c.WARNING_INK, base),
+        # the panels' own text (export dialog, policy editor and forms, dataset browser)
+        "error on the window": (c.ERROR_INK, window),
+        "error in a list": (c.ERROR_INK, base),
+        "success on the window": (c.SUCCESS_INK, window),
+        "hint on the window": (c.HINT_INK, window),
+        "hint in a list": (c.HINT_INK, base),
+        "source caption on a card": (c.ACCENT_INK, c.CARD_FILL),
+        "condition badge": (c.CONDITION_INK, c.CONDITION_FILL),
+        "removed words": (c.DIFF_REMOVED_INK, c.DIFF_REMOVED_FILL),
+        "added words": (c.DIFF_ADDED_INK, c.DIFF_ADDED_FILL),
+        "changed words in a preview": (QApplication.palette().color(QPalette.ColorRole.Text), c.CHANGED_WORD_FILL),
     })
     return pairs
 
@@ -50,7 +61,8 @@ def test_text_on_every_fill_is_readable(qapp: QApplication, theme: str) -> None:
     ThemeController(theme)
     assert colors.is_dark_theme() == (theme == "dark")
     base = qapp.palette().color(QPalette.ColorRole.Base)
-    low = {name: round(contrast(ink, fill), 2) for name, (ink, fill) in text_pairs(base).items()
+    window = qapp.palette().color(QPalette.ColorRole.Window)
+    low = {name: round(contrast(ink, fill), 2) for name, (ink, fill) in text_pairs(base, window).items()
            if contrast(ink, fill) < 4.5}
     assert low == {}
     worst = min(contrast(fg, bg) for bg, fg in (colors.label_colors(label) for label in LABELS))
