@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from genaug_desktop.gui.colors import SUCCESS_INK, ink_sheet, themed_style_sheet
 from genaug_desktop.gui.delegates import ProblemDelegate
 from genaug_desktop.gui.models import ClassCountModel, ProblemListModel
 from genaug_desktop.gui.session import DatasetSession
@@ -95,7 +96,7 @@ class DatasetBrowser(QWidget):
         self.problem_view.activated.connect(self._on_problem_activated)
         self.problem_view.doubleClicked.connect(self._on_problem_activated)
         self.no_problems = QLabel("No problems found.")
-        self.no_problems.setStyleSheet("color: #15803d; padding: 2px 4px;")
+        themed_style_sheet(self.no_problems, ink_sheet(SUCCESS_INK, "padding: 2px 4px;"))  # (#15803d was 2.7:1 on dark)
 
         classes_box = QWidget()
         classes_layout = QVBoxLayout(classes_box)

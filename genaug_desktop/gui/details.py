@@ -123,7 +123,8 @@ class DetailsPanel(QWidget):
         self.preview = ImagePreview()
         self.text_view = QPlainTextEdit()
         self.text_view.setReadOnly(True)
-        self.text_view.setStyleSheet("QPlainTextEdit { background: white; border: 1px solid #d7dbe1; border-radius: 6px; }")
+        self.text_view.setStyleSheet(  # the palette's: a white page in the light theme, a dark one in the dark
+            "QPlainTextEdit { background: palette(base); border: 1px solid palette(midlight); border-radius: 6px; }")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.preview)
         self.stack.addWidget(self.text_view)

@@ -64,6 +64,7 @@ from genaug_desktop.core.export import (
     plan_job,
 )
 from genaug_desktop.core.formatting import human_bytes, plural
+from genaug_desktop.gui.colors import ERROR_INK, HINT_INK, SUCCESS_INK, boxed_message_sheet, ink_sheet, themed_style_sheet
 from genaug_desktop.gui.settings import AppSettings
 from genaug_desktop.gui.timers import tracked_timer
 from genaug_desktop.gui.worker import JobSlot, JobWorker
@@ -73,8 +74,6 @@ if TYPE_CHECKING:
     from genaug_desktop.core.jobs import Job, Progress
     from genaug_desktop.core.store.project import Project
 
-ERROR_COLOR = "#b42318"
-MUTED = "#667085"
 #: Edits are debounced before a new plan starts.
 PLAN_DELAY_MS = 250
 
@@ -217,7 +216,7 @@ class ExportDialog(QDialog):
         self.status_label = QLabel("")
         self.status_label.setObjectName("exportStatus")
         self.status_label.setWordWrap(True)
-        self.status_label.setStyleSheet(f"color: {MUTED};")
+        themed_style_sheet(self.status_label, ink_sheet(HINT_INK))
         self.cancel_button = QPushButton("Close")
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.export_button = QPushButton("Export")
@@ -247,7 +246,7 @@ class ExportDialog(QDialog):
         label = QLabel()
         label.setObjectName(f"error:{name}")
         label.setWordWrap(True)
-        label.setStyleSheet(f"color: {ERROR_COLOR};")
+        themed_style_sheet(label, ink_sheet(ERROR_INK))
         label.hide()
         self.field_errors[name] = label
         return label
@@ -325,7 +324,7 @@ class ExportDialog(QDialog):
         splits.addWidget(self.seed_spin, 1, 1)
         hint = QLabel("Stratified by class; a variant always lands in its source item's split.")
         hint.setWordWrap(True)
-        hint.setStyleSheet(f"color: {MUTED};")
+        themed_style_sheet(hint, ink_sheet(HINT_INK))
         splits.addWidget(hint, 1, 2, 1, 4)
         splits.addWidget(self._error_label("splits"), 2, 0, 1, 6)
         column.addWidget(splits_box)
@@ -419,12 +418,11 @@ class ExportDialog(QDialog):
         self.plan_details = QLabel("")
         self.plan_details.setObjectName("planDetails")
         self.plan_details.setWordWrap(True)
-        self.plan_details.setStyleSheet(f"color: {MUTED};")
+        themed_style_sheet(self.plan_details, ink_sheet(HINT_INK))
         self.plan_warnings = QLabel("")
         self.plan_warnings.setObjectName("planWarnings")
         self.plan_warnings.setWordWrap(True)
-        self.plan_warnings.setStyleSheet(
-            "color: #7c4a03; background: #fff7e6; border: 1px solid #f0b44c; border-radius: 4px; padding: 6px;")
+        themed_style_sheet(self.plan_warnings, boxed_message_sheet("warning"))
         self.plan_warnings.hide()
         plan.addWidget(self.plan_summary)
         plan.addWidget(self.plan_table, 1)
@@ -445,7 +443,7 @@ class ExportDialog(QDialog):
         layout.setContentsMargins(8, 8, 8, 0)
         layout.setSpacing(10)
         self.report_title = QLabel("✓ Export complete")
-        self.report_title.setStyleSheet("color: #067647;")
+        themed_style_sheet(self.report_title, ink_sheet(SUCCESS_INK))
         font = QFont(self.report_title.font())
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
@@ -457,8 +455,7 @@ class ExportDialog(QDialog):
         self.report_warnings = QLabel("")
         self.report_warnings.setObjectName("reportWarnings")
         self.report_warnings.setWordWrap(True)
-        self.report_warnings.setStyleSheet(
-            "color: #7c4a03; background: #fff7e6; border: 1px solid #f0b44c; border-radius: 4px; padding: 6px;")
+        themed_style_sheet(self.report_warnings, boxed_message_sheet("warning"))
         self.report_warnings.hide()
         self.open_folder_button = QPushButton("Open Folder")
         self.open_folder_button.setObjectName("openFolder")
@@ -470,7 +467,7 @@ class ExportDialog(QDialog):
         self.report_hint = QLabel("")
         self.report_hint.setObjectName("reportHint")
         self.report_hint.setWordWrap(True)
-        self.report_hint.setStyleSheet(f"color: {MUTED};")
+        themed_style_sheet(self.report_hint, ink_sheet(HINT_INK))
         self.report_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.report_title)
         layout.addWidget(self.report_summary)
@@ -607,7 +604,7 @@ class ExportDialog(QDialog):
 
     def _set_status(self, text: str, error: bool = False) -> None:
         self.status_label.setText(text)
-        self.status_label.setStyleSheet(f"color: {ERROR_COLOR if error else MUTED};")
+        themed_style_sheet(self.status_label, ink_sheet(ERROR_INK if error else HINT_INK))
 
     # ---- the plan --------------------------------------------------------------------------------------
     def _schedule_plan(self) -> None:
