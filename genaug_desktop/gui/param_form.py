@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
@@ -48,12 +48,12 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.core.params import Param, ParamError, ParamSet
+from genaug_desktop.gui.colors import ERROR_INK, ink_sheet, themed_style_sheet
 
 #: Sliders get at most this many positions; a finer or wider parameter gets a spin box only.
 MAX_SLIDER_STEPS = 10_000
 #: Spin boxes of unbounded numbers still need limits.
 UNBOUNDED = 1e9
-ERROR_COLOR = "#b42318"
 
 Validator = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -151,11 +151,13 @@ class RangeSlider(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
         enabled = self.isEnabled()
-        accent = palette.highlight().color() if enabled else QColor("#b8bec8")
+        # The palette's colours: the slider follows a light or dark theme when it repaints.
+        accent = palette.color(QPalette.ColorGroup.Normal if enabled else QPalette.ColorGroup.Disabled,
+                               QPalette.ColorRole.Highlight)
         cy = self.height() / 2
         left, width = self._span()
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#d7dbe1"))
+        painter.setBrush(palette.color(QPalette.ColorRole.Midlight))
         painter.drawRoundedRect(QRectF(left, cy - self.GROOVE / 2, width, self.GROOVE), 2, 2)
         x0, x1 = self._x_of(self._low), self._x_of(self._high)
         painter.setBrush(accent)
@@ -163,7 +165,7 @@ class RangeSlider(QWidget):
         for which, x in enumerate((x0, x1)):
             focused = self.hasFocus() and which == self._focus_handle
             painter.setPen(QPen(accent.darker(120) if focused else QColor("#8a93a0"), 2.0 if focused else 1.0))
-            painter.setBrush(QColor("#ffffff"))
+            painter.setBrush(palette.color(QPalette.ColorRole.Light))
             painter.drawEllipse(QPointF(x, cy), self.HANDLE / 2 - 1, self.HANDLE / 2 - 1)
         painter.end()
 
@@ -594,7 +596,7 @@ class ParamForm(QWidget):
         self.error_label = QLabel()
         self.error_label.setObjectName("paramError")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
+        themed_style_sheet(self.error_label, ink_sheet(ERROR_INK))
         self.error_label.hide()
         layout.addRow(self.error_label)
 
@@ -651,7 +653,7 @@ class ParamForm(QWidget):
         self._error = error
         for name, label in self.labels.items():
             bad = error is not None and (error.path.endswith(f".{name}") or f".{name}[" in error.path)
-            label.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: 600;" if bad else "")
+            themed_style_sheet(label, ink_sheet(ERROR_INK, "font-weight: 600;") if bad else lambda: "")
         if error is None:
             self.error_label.hide()
             self.error_label.clear()

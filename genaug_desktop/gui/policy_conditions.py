@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.core.policy import MEASURES, PolicyError, parse_when
+from genaug_desktop.gui.colors import ERROR_INK, HINT_INK, ink_sheet, themed_style_sheet
 
 #: label mode shown in the combo box -> key in ``when.label``
 LABEL_MODES = (("Any label", None), ("Only these labels", "in"), ("All labels except", "not_in"))
@@ -44,8 +45,6 @@ UNITS = {"width": "px", "height": "px", "chars": "chars", "words": "words"}
 #: a spin box at this value means "no bound"
 NO_BOUND = -1
 MAX_BOUND = 10_000_000
-ERROR_COLOR = "#b42318"
-MUTED = "#6b7280"
 
 
 def split_labels(text: str) -> list[str]:
@@ -184,7 +183,7 @@ class ConditionsEditor(QWidget):
 
     def _set_message(self, text: str, error: bool) -> None:
         self.summary_label.setText(text)
-        self.summary_label.setStyleSheet(f"color: {ERROR_COLOR if error else MUTED};")
+        themed_style_sheet(self.summary_label, ink_sheet(ERROR_INK if error else HINT_INK))
 
     # ---- editing ----------------------------------------------------------------------------------
     def label_mode(self) -> str | None:

@@ -28,7 +28,6 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPo
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QColor,
     QFontMetrics,
     QKeySequence,
     QPainter,
@@ -63,6 +62,16 @@ from PySide6.QtWidgets import (
 
 from genaug_desktop.core.params import Param, ParamError, params
 from genaug_desktop.gui import policy_document as pd
+from genaug_desktop.gui.colors import (
+    CONDITION_BORDER,
+    CONDITION_FILL,
+    CONDITION_INK,
+    ERROR_INK,
+    HINT_INK,
+    WARNING_INK,
+    ink_sheet,
+    themed_style_sheet,
+)
 from genaug_desktop.gui.param_form import ParamForm
 from genaug_desktop.gui.policy_conditions import ConditionsEditor
 from genaug_desktop.gui.policy_preview import PolicyPreview
@@ -207,9 +216,10 @@ class _StepDelegate(QStyledItemDelegate):
     """Paints the step as usual, plus a badge at the right end for a step with conditions
     (``when label not in {6, 9}``), so they are visible without selecting the step."""
 
-    BADGE_BG = QColor("#eef2ff")
-    BADGE_FG = QColor("#3730a3")
-    BADGE_BORDER = QColor("#c7d2fe")
+    # The shared colours, switched in place with the theme.
+    BADGE_BG = CONDITION_FILL
+    BADGE_FG = CONDITION_INK
+    BADGE_BORDER = CONDITION_BORDER
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         summary = index.data(ConditionRole)
@@ -450,7 +460,9 @@ class PolicyEditor(QWidget):
         self.augment_button.setStyleSheet(
             "QPushButton { background: #2563eb; color: white; border: 1px solid #1d4ed8; border-radius: 4px;"
             " padding: 3px 12px; font-weight: 600; } QPushButton:hover { background: #1d4ed8; }"
-            " QPushButton:disabled { background: #93c5fd; border-color: #93c5fd; }")
+            # (white on the pale blue it had when disabled was 1.8:1; the palette's colours follow the theme)
+            " QPushButton:disabled { background: palette(midlight); border-color: palette(mid);"
+            " color: palette(placeholder-text); }")
         self.augment_button.clicked.connect(self.augment_requested.emit)
 
         bar = QHBoxLayout()
@@ -472,7 +484,7 @@ class PolicyEditor(QWidget):
         bar.addWidget(self.augment_button)
         toolbar = self.toolbar = QFrame()
         toolbar.setObjectName("policyToolbar")
-        toolbar.setStyleSheet("#policyToolbar { border-bottom: 1px solid #d7dbe1; }")
+        toolbar.setStyleSheet("#policyToolbar { border-bottom: 1px solid palette(midlight); }")
         toolbar.setLayout(bar)
         self.toolbar_layout = bar
 
@@ -868,7 +880,7 @@ class PolicyEditor(QWidget):
 
     def _add_form(self, title: str, form: ParamForm) -> None:
         label = QLabel(title.upper())
-        label.setStyleSheet("color: #6b7280; font-size: 8pt; font-weight: 600; padding-top: 4px;")
+        themed_style_sheet(label, ink_sheet(HINT_INK, "font-size: 8pt; font-weight: 600; padding-top: 4px;"))
         at = self.forms_layout.count() - 1  # before the stretch
         self.forms_layout.insertWidget(at, label)
         self.forms_layout.insertWidget(at + 1, form)
@@ -947,8 +959,8 @@ class PolicyEditor(QWidget):
         self.preview.set_policy(self.document, self._focus())
 
     def _set_status(self, text: str, level: str) -> None:
-        color = {"error": "#b42318", "warning": "#b54708"}.get(level, "#6b7280")
-        self.status_label.setStyleSheet(f"color: {color};")
+        color = {"error": ERROR_INK, "warning": WARNING_INK}.get(level, HINT_INK)
+        themed_style_sheet(self.status_label, ink_sheet(color))
         self.status_label.setText(text if len(text) < 90 else text[:87] + "…")
         self.status_label.setToolTip(text)
 

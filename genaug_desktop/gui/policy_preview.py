@@ -58,11 +58,13 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.gui.colors import (
+    ACCENT_INK,
     BROKEN_BORDER,
     BROKEN_FILL,
     BROKEN_TEXT,
     CARD_BORDER,
     CARD_FILL,
+    CHANGED_WORD_FILL,
     GRID_BACKGROUND,
     MUTED_TEXT,
     PLACEHOLDER_FILL,
@@ -86,8 +88,11 @@ MAX_WAIT_MS = 250
 DEFAULT_VARIANTS = 8
 MAX_SEED = 2**31 - 1
 TileRole = Qt.ItemDataRole.UserRole + 1
-HIGHLIGHT = QColor("#fde68a")
-SOURCE_ACCENT = QColor("#2563eb")
+# Changed words, and the source tile's frame and caption: the shared colours, switched with the theme.
+HIGHLIGHT = CHANGED_WORD_FILL
+SOURCE_ACCENT = ACCENT_INK
+#: The source tile's caption badge on an image: white on it is 5.2:1 in either theme.
+SOURCE_BADGE = QColor("#2563eb")
 PAD = 6
 
 
@@ -239,7 +244,7 @@ class TileDelegate(QStyledItemDelegate):
         text = fm.elidedText(tile.caption, Qt.TextElideMode.ElideRight, int(area.width() - 8))
         badge = QRectF(target.left() + 3, target.bottom() - fm.height() - 5, fm.horizontalAdvance(text) + 8, fm.height() + 2)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(SOURCE_ACCENT if tile.index < 0 else QColor(17, 24, 39, 150))
+        painter.setBrush(SOURCE_BADGE if tile.index < 0 else QColor(17, 24, 39, 150))
         painter.drawRoundedRect(badge, 3, 3)
         painter.setPen(QColor("#ffffff"))
         painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), text)

@@ -23,9 +23,10 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette, QStandardItem, QStandardItemModel
 
 from genaug_desktop.gui import policy_document as pd
+from genaug_desktop.gui.colors import ERROR_INK, MUTED_TEXT
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -50,9 +51,14 @@ GROUP_HELP = {
     "some_of": "Runs a random number n of its steps (between the two ends of n), in order.",
     "sequence": "Runs its steps in order, as one unit with one probability.",
 }
-MUTED = QColor("#6b7280")
-DISABLED = QColor("#9ca3af")
-PROBLEM = QColor("#b42318")
+# The shared colours (switched in place with the theme), read when a row is painted.
+MUTED = MUTED_TEXT
+PROBLEM = ERROR_INK
+
+
+def _switched_off_ink() -> QColor:
+    """A switched-off step's text: the palette's disabled text, faint in either theme."""
+    return QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
 
 
 def op_title(name: str) -> str:
@@ -259,7 +265,7 @@ class PolicyStepModel(QAbstractItemModel):
             if problem or (kind == "op" and name in self.unavailable):
                 return QBrush(PROBLEM)
             if random_step and self._switched_off(path):
-                return QBrush(DISABLED)
+                return QBrush(_switched_off_ink())
             return None
         if role == Qt.ItemDataRole.FontRole and kind == "group":
             font = QFont()
@@ -428,7 +434,6 @@ class OpPaletteModel(QStandardItemModel):
         for category in order:
             head = QStandardItem(category)
             head.setFont(bold)
-            head.setForeground(QBrush(MUTED))
             head.setFlags(Qt.ItemFlag.ItemIsEnabled)
             head.setData(category, SearchRole)
             if category == PRE_PROCESSING:
@@ -447,6 +452,11 @@ class OpPaletteModel(QStandardItemModel):
                     entry.setToolTip(f"{tip}\nNot available here: {why}")
                 head.appendRow(entry)
             self.appendRow(head)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and not index.parent().isValid():
+            return QBrush(MUTED)  # a category: read when painted, so in the theme now (a stored brush would stay)
+        return super().data(index, role)
 
     def op_names(self) -> list[str]:
         names = []
