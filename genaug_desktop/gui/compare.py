@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genaug_desktop.gui.colors import follow_theme
+from genaug_desktop.gui.colors import DIFF_ADDED_FILL, DIFF_ADDED_INK, DIFF_REMOVED_FILL, DIFF_REMOVED_INK, follow_theme
 from genaug_desktop.gui.details import ImagePreview
 from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.thumbnails import image_from_raw
@@ -49,8 +49,6 @@ COMPARE_SIDE = 768
 CHANGED_LEVELS = 24
 
 STATUS_TEXT = {"pending": "Pending", "accepted": "✓ Accepted", "rejected": "✕ Rejected", "rule": "✕ Rejected by rule"}
-_DELETED = "background:#fee4e2; color:#912018; text-decoration:line-through;"
-_INSERTED = "background:#d1fadf; color:#05603a;"
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]|\s+", re.UNICODE)
 
 
@@ -99,6 +97,10 @@ def _mark(chunk: str, style: str) -> str:
 def word_diff(source: str, candidate: str) -> TextDiff:
     """Mark the words *candidate* dropped from *source* and the words it added."""
     a, b = tokens(source), tokens(candidate)
+    # the theme's colours now (a live theme switch shows the row again: CompareView._restyle_text)
+    removed_style = (f"background:{DIFF_REMOVED_FILL.name()}; color:{DIFF_REMOVED_INK.name()}; "
+                     "text-decoration:line-through;")
+    added_style = f"background:{DIFF_ADDED_FILL.name()}; color:{DIFF_ADDED_INK.name()};"
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     left: list[str] = []
     right: list[str] = []
@@ -109,8 +111,8 @@ def word_diff(source: str, candidate: str) -> TextDiff:
             left.append(html.escape(old))
             right.append(html.escape(new))
             continue
-        left.append(_mark(old, _DELETED))
-        right.append(_mark(new, _INSERTED))
+        left.append(_mark(old, removed_style))
+        right.append(_mark(new, added_style))
         removed += _words(a[i1:i2])
         added += _words(b[j1:j2])
     same = sum(_words(a[blk.a : blk.a + blk.size]) for blk in matcher.get_matching_blocks())
@@ -271,6 +273,7 @@ class CompareView(QWidget):
         self.project: Project | None = None
         self.row: ReviewRow | None = None
         self.text_diff: TextDiff | None = None
+        self._diff_texts: tuple[str, str] | None = None
         self.comparison: ImageComparison | None = None
         self._jobs = JobSlot(self)
 
@@ -279,6 +282,7 @@ class CompareView(QWidget):
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status = QLabel()
         follow_theme(self.status, self._restyle_status)  # the pill's colours are fixed when its sheet is set
+        follow_theme(self, self._restyle_text)  # and the word diff's when its HTML is set
         self.difference_check = QCheckBox("Show difference")
         self.difference_check.setToolTip("Show how much each pixel changed (computed in the background)")
         self.difference_check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -384,6 +388,10 @@ class CompareView(QWidget):
             if style != self.status.styleSheet():
                 self.status.setStyleSheet(style)
 
+    def _restyle_text(self) -> None:
+        if self.text_diff is not None and self._diff_texts is not None:  # (the texts kept: no look-up again)
+            self._show_diff(*self._diff_texts)
+
     def is_loading(self) -> bool:
         return self._jobs.is_busy()
 
@@ -408,11 +416,17 @@ class CompareView(QWidget):
             self.candidate_text.caption.setText(f"Candidate #{row.id} · {plural(len(candidate.split()), 'word')}")
             self.candidate_text.body.setPlainText(candidate)
             return
-        diff = self.text_diff = word_diff(item.text, candidate)
+        diff = self._show_diff(item.text, candidate)
         self.source_text.caption.setText(f"Source · {row.source_key} · {plural(len(item.text.split()), 'word')}")
         self.candidate_text.caption.setText(f"Candidate #{row.id} · {diff.summary()}")
+
+    def _show_diff(self, source: str, candidate: str) -> TextDiff:
+        """Both texts with the changed words marked in the theme's colours now."""
+        diff = self.text_diff = word_diff(source, candidate)
+        self._diff_texts = (source, candidate)
         self.source_text.body.setHtml(_paragraph(diff.source_html))
         self.candidate_text.body.setHtml(_paragraph(diff.candidate_html))
+        return diff
 
     # ---- images --------------------------------------------------------------------------------
     def _load_images(self) -> None:
