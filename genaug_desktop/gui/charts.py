@@ -28,9 +28,11 @@ from genaug_desktop.gui.colors import CHART_AXIS as AXIS
 from genaug_desktop.gui.colors import CHART_GRID as GRID
 from genaug_desktop.gui.colors import CHART_INK as INK
 from genaug_desktop.gui.colors import CHART_MUTED as MUTED
+from genaug_desktop.gui.colors import ERROR_INK
 from genaug_desktop.gui.delegates import _small_font
 
-THRESHOLD = QColor("#b42318")
+# The threshold lines and their "min"/"max" labels: the theme's error ink (#b42318 was 2:1 on the dark card).
+THRESHOLD = ERROR_INK
 OUTSIDE = QColor("#fdb022")
 INSIDE = QColor("#53b1fd")
 

@@ -41,6 +41,7 @@ def text_pairs(base: QColor, window: QColor) -> dict[str, tuple[QColor, QColor]]
         # the panels' own text (export dialog, policy editor and forms, dataset browser)
         "error on the window": (c.ERROR_INK, window),
         "error in a list": (c.ERROR_INK, base),
+        "threshold label on a chart": (c.ERROR_INK, c.CHART_CARD),
         "success on the window": (c.SUCCESS_INK, window),
         "hint on the window": (c.HINT_INK, window),
         "hint in a list": (c.HINT_INK, base),

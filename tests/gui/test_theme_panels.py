@@ -236,3 +236,23 @@ def test_compare_word_diff_is_redrawn_in_the_theme(qtbot, qapp, tmp_path: Path) 
         assert "really" in candidate.toPlainText() and view.text_diff is not None and view.text_diff.added == 1
         switch(controller, "light")
         assert "#d1fadf" in candidate.toHtml().lower() and colors.DIFF_ADDED_FILL.name() == "#d1fadf"
+
+
+def test_histogram_threshold_labels_read_on_the_dark_card(qtbot, qapp) -> None:
+    from genaug_desktop.gui.charts import THRESHOLD, Histogram
+
+    controller = ThemeController("light")
+    chart = Histogram("Width")
+    qtbot.addWidget(chart)
+    chart.resize(420, 220)
+    chart.set_values([float(v % 60 + 20) for v in range(300)], (30, 75), "px")
+
+    def threshold_pixels() -> set[str]:
+        image = chart.grab().toImage()
+        return {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())}
+
+    assert "#b42318" in threshold_pixels()
+    switch(controller, "dark")
+    painted = threshold_pixels()
+    assert THRESHOLD.name() in painted and "#b42318" not in painted
+    assert contrast(THRESHOLD, colors.CHART_CARD) >= 4.5  # the "min"/"max" labels (#b42318 was 2:1)
