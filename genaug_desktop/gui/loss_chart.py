@@ -17,14 +17,14 @@ from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPaintEv
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 # Themed colours: gui.colors switches them in place between light and dark.
-from genaug_desktop.gui.colors import CHART_CARD
+from genaug_desktop.gui.colors import CHART_CARD, CHART_TRAIN
 from genaug_desktop.gui.colors import CHART_AXIS as AXIS
 from genaug_desktop.gui.colors import CHART_GRID as GRID
 from genaug_desktop.gui.colors import CHART_INK as INK
 from genaug_desktop.gui.colors import CHART_MUTED as MUTED
 from genaug_desktop.gui.delegates import _small_font
 
-TRAIN = QColor("#2e6fdb")
+TRAIN = CHART_TRAIN  # switched in place with the theme
 VALIDATION = QColor("#e07b00")
 #: Points kept per series; older ones are thinned (every other one) so a long run stays cheap.
 MAX_POINTS = 4000
@@ -147,13 +147,17 @@ class LossChart(QWidget):
         painter.setPen(QPen(AXIS, 1))
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
         painter.drawLine(plot.bottomLeft(), plot.topLeft())
+        unit_left = plot.right() - fm.horizontalAdvance("step") - 6
         for tick in nice_ticks(x_low, x_high, 5):
             x = at(tick, y_low).x()
             painter.setPen(QPen(AXIS, 1))
             painter.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 3))
+            if x + fm.horizontalAdvance(_label(tick)) / 2 > unit_left:
+                continue  # its label would run into "step" (they were drawn over each other)
             painter.setPen(MUTED)
             painter.drawText(QRectF(x - 40, plot.bottom() + 4, 80, fm.height()), Qt.AlignmentFlag.AlignHCenter,
                              _label(tick))
+        painter.setPen(MUTED)
         painter.drawText(QRectF(plot.right() - 60, plot.bottom() + 4, 60, fm.height()), Qt.AlignmentFlag.AlignRight,
                          "step")
 

@@ -66,6 +66,8 @@ def test_text_on_every_fill_is_readable(qapp: QApplication, theme: str) -> None:
     low = {name: round(contrast(ink, fill), 2) for name, (ink, fill) in text_pairs(base, window).items()
            if contrast(ink, fill) < 4.5}
     assert low == {}
+    # chart lines and threshold labels on the chart card (lines want 3:1)
+    assert min(contrast(line, colors.CHART_CARD) for line in (colors.CHART_TRAIN, colors.ERROR_INK)) >= 3.0
     worst = min(contrast(fg, bg) for bg, fg in (colors.label_colors(label) for label in LABELS))
     assert worst >= 4.5
     # the chips are the theme's: a deep chip on a dark card, a pale one on a light card

@@ -256,3 +256,22 @@ def test_histogram_threshold_labels_read_on_the_dark_card(qtbot, qapp) -> None:
     painted = threshold_pixels()
     assert THRESHOLD.name() in painted and "#b42318" not in painted
     assert contrast(THRESHOLD, colors.CHART_CARD) >= 4.5  # the "min"/"max" labels (#b42318 was 2:1)
+
+
+def test_loss_chart_training_curve_is_drawn_in_the_theme(qtbot, qapp) -> None:
+    from genaug_desktop.gui.loss_chart import LossChart
+
+    controller = ThemeController("light")
+    chart = LossChart()
+    qtbot.addWidget(chart)
+    chart.resize(420, 220)
+    for step in range(40):
+        chart.add_point(step, 2.0 / (1 + step / 10))
+
+    def painted() -> set[str]:
+        image = chart.grab().toImage()
+        return {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())}
+
+    assert "#2e6fdb" in painted()
+    switch(controller, "dark")
+    assert colors.CHART_TRAIN.name() in painted() and "#2e6fdb" not in painted()
