@@ -69,11 +69,10 @@ def _import_workspace(_cancel: object) -> None:
 
 
 def _import_panels(_cancel: object) -> None:
-    """Import the modules of the panels built after the workspace (no widget is made here)."""
-    import genaug_desktop.core.generators  # noqa: F401  (numpy, the plug-in entry points)
+    """Import the modules of the docks built after the workspace (no widget is made here). Their
+    panels, and what only those need (numpy, the generators' plug-ins), load when first shown."""
     import genaug_desktop.gui.curation  # noqa: F401
     import genaug_desktop.gui.generator_panel  # noqa: F401
-    import genaug_desktop.gui.param_form  # noqa: F401
 
 
 #: What the first open builds, one step per event-loop turn, so that no turn stalls the window
@@ -142,6 +141,7 @@ class MainWindow(QMainWindow):
         self._pending_recent: str | None = None
         self._shut_down = False
         self._adopt_pending = False
+        self._deep_tips_pending = False
         self.theme = ThemeController(self.settings.theme, self)
 
         cache = ThumbnailCache(
@@ -628,11 +628,39 @@ class MainWindow(QMainWindow):
                 self._toolbar_slots[key] = action
                 if slot.objectName().startswith("placeholder:"):
                     slot.deleteLater()
-        for menu in self.menuBar().findChildren(QMenu) + self.findChildren(QMenu):
+        self._tip_menus(self._menus())
+        if not self._deep_tips_pending:
+            # The panels' own drop-down menus too, a moment later: finding them walks every
+            # widget of the window (~10 ms), which the turn that adopts the actions need not pay.
+            self._deep_tips_pending = True
+            QTimer.singleShot(250, self, self._tip_all_menus)
+
+    def _tip_all_menus(self) -> None:
+        self._deep_tips_pending = False
+        if not self._shut_down:
+            self._tip_menus(self.findChildren(QMenu))
+
+    def _tip_menus(self, menus: list[QMenu]) -> None:
+        for menu in menus:
             if not menu.property("genaugTips"):
                 menu.setProperty("genaugTips", True)
                 menu.aboutToShow.connect(lambda m=menu: self._fill_status_tips(m))
             self._fill_status_tips(menu)
+
+    def _menus(self) -> list[QMenu]:
+        """The menus of the menu bar and their submenus, and the menus the window holds itself (not
+        findChildren over the whole window: it walks every widget of every panel, ~10 ms)."""
+        from PySide6.QtCore import Qt
+
+        found: list[QMenu] = []
+        todo = [a.menu() for a in self.menuBar().actions()]
+        todo += self.findChildren(QMenu, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        while todo:
+            menu = todo.pop()
+            if isinstance(menu, QMenu) and menu not in found:
+                found.append(menu)
+                todo.extend(a.menu() for a in menu.actions() if a.menu() is not None)
+        return found
 
     @staticmethod
     def _fill_status_tips(menu: QMenu) -> None:
