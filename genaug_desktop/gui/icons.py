@@ -28,6 +28,7 @@ ICON_NAMES: tuple[str, ...] = (
     "statistics", "generators", "evaluate",
     "zoom-in", "zoom-out", "zoom-reset", "find", "browser", "details",
     "preferences", "shortcuts", "about", "user-guide",
+    "error", "warning",  # the message bar's severities (info uses "about"): drawn, not font glyphs
 )
 
 

@@ -7,12 +7,16 @@ the window while background work goes on).
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from genaug_desktop.gui.colors import follow_theme, message_colors
+from genaug_desktop.gui.icons import render_svg, svg_source
 from genaug_desktop.gui.timers import tracked_timer
 
-_ICONS = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
+#: The app's own SVG icons, drawn in the bar's ink: a font glyph (U+26D4 ...) is an empty box
+#: where no installed font has it.
+LEVEL_ICONS = {"error": "error", "warning": "warning", "info": "about"}
 #: Information goes away by itself; errors and warnings stay until dismissed.
 INFO_TIMEOUT_MS = 8000
 
@@ -31,6 +35,7 @@ class MessageBar(QFrame):
         self.level = ""
         self.history: list[tuple[str, str]] = []
         self.icon = QLabel()
+        self.icon.setObjectName("messageIcon")
         self.text = QLabel()
         self.text.setWordWrap(True)
         self._selectable = False
@@ -57,7 +62,6 @@ class MessageBar(QFrame):
         self.level = level
         self.history.append((level, message))
         self._restyle()
-        self.icon.setText(_ICONS.get(level, _ICONS["info"]))
         self.text.setText(message)
         if not self._selectable:
             # Set on first message, not at start-up (see gui.roles): people copy error texts.
@@ -82,6 +86,18 @@ class MessageBar(QFrame):
         )
         if sheet != self.styleSheet():  # (setting a sheet changes the palette: no loop)
             self.setStyleSheet(sheet)
+        self._draw_icon(ink)
+
+    def _draw_icon(self, ink: QColor) -> None:
+        """The level's icon in the bar's ink, one text line high, sharp at the screen's pixel ratio."""
+        side = max(16, self.fontMetrics().height())
+        ratio = self.devicePixelRatioF() or 1.0
+        pixels = round(side * ratio)
+        pixmap = QPixmap.fromImage(render_svg(svg_source(LEVEL_ICONS.get(self.level, "about")), ink, pixels, pixels))
+        pixmap.setDevicePixelRatio(ratio)
+        self.icon.setPixmap(pixmap)
+        self.icon.setFixedSize(side, side)
+        self.icon.setToolTip(self.level.capitalize())
 
     def show_error(self, message: str) -> None:
         self.show_message("error", message)
