@@ -58,8 +58,11 @@ class HashingFile:
     the hash is the hash of the file.
     """
 
-    def __init__(self, path: str) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    def __init__(self, path: str, replace: bool = False) -> None:
+        # replace: a Ray task retried after its worker died rewrites the file it had begun
+        # (never a symlink, and only names the driver allotted once)
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
+        flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
         self._fd = os.open(path, flags, 0o644)
         self._fh = os.fdopen(self._fd, "wb", buffering=1 << 16)
         self._sha = hashlib.sha256()
@@ -78,6 +81,10 @@ class HashingFile:
             start_writeback(self._fd, self._flushed, self.size - self._flushed)
             self._flushed = self.size
         return n
+
+    def write_pieces(self, pieces: list[bytes]) -> None:
+        """Write several pieces in one write (one hash update, one system call)."""
+        self.write(b"".join(pieces))
 
     def tell(self) -> int:
         return self.size
@@ -134,6 +141,15 @@ class FileRecorder:
         fh = HashingFile(self._path(rel))
         self._open[rel] = fh
         return fh
+
+    def create_data_file(self, rel: str) -> HashingFile:
+        """A new file holding samples' data (a tar shard); :class:`DeferredRecorder` has a
+        Ray worker write it instead."""
+        return self.create(rel)
+
+    def defer_npz(self, rel: str, spec: object, refs: list[object], labels: list[int], uids: list[str]) -> None:
+        """An npz shard of arrays that Ray workers hold (see :class:`DeferredRecorder`)."""
+        raise TypeError("npz arrays written elsewhere need a DeferredRecorder")
 
     def close(self, rel: str) -> None:
         fh = self._open.pop(rel)

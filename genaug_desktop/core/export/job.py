@@ -168,20 +168,6 @@ def _pipeline(samples: Sequence[Sample], fn: Callable[[Sample], Payload], worker
 RAY_CHUNK = 64
 
 
-def prepare_images(samples: Sequence[Sample], spec: imaging.ImageSpec, as_array: bool) -> list[Payload]:
-    """:func:`prepare_image` over a chunk of samples, as a Ray task."""
-    return [prepare_image(s, spec, as_array) for s in samples]
-
-
-def _ray_pipeline(samples: Sequence[Sample], spec: imaging.ImageSpec, as_array: bool, cancel: CancelToken) -> Iterator[tuple[Sample, Payload]]:
-    """Like :func:`_pipeline`, with the samples prepared by Ray Data tasks (in order)."""
-    from genaug_desktop.core.engine.ray_data import ordered_map
-
-    chunks = [samples[i : i + RAY_CHUNK] for i in range(0, len(samples), RAY_CHUNK)]
-    for i, payloads in ordered_map(prepare_images, chunks, {"spec": spec, "as_array": as_array}, cancel):
-        yield from zip(chunks[i], payloads)
-
-
 Pipeline = Callable[[Sequence[Sample]], Iterator[tuple[Sample, Payload]]]
 
 
@@ -302,20 +288,22 @@ def _counts(written: Written, plan: ExportPlan) -> dict[str, Any]:
     }
 
 
-def _channel_stats(samples: Sequence[Sample], pipeline: Pipeline,
+def _channel_stats(moments: Iterator[tuple[np.ndarray, np.ndarray, int] | None], count: int,
                    total: int, throttle: Throttle) -> Job[tuple[list[float], list[float]]]:
-    """Per-channel mean and std of pixel values scaled to 0-1, over *samples* (float64 sums)."""
+    """Per-channel mean and std of pixel values scaled to 0-1, from each training image's
+    :func:`~genaug_desktop.core.export.ray_export.pixel_moments` (None: unreadable), summed in
+    plan order in float64."""
     sums: np.ndarray | None = None
     squares: np.ndarray | None = None
     pixels = 0
-    for done, (_s, payload) in enumerate(pipeline(samples), 1):
-        if payload.array is not None:
-            v = payload.array.reshape(-1, payload.array.shape[-1]).astype(np.float64) / 255.0
-            sums = v.sum(axis=0) if sums is None else sums + v.sum(axis=0)
-            squares = (v * v).sum(axis=0) if squares is None else squares + (v * v).sum(axis=0)
-            pixels += v.shape[0]
+    for done, m in enumerate(moments, 1):
+        if m is not None:
+            s, sq, n = m
+            sums = s if sums is None else sums + s
+            squares = sq if squares is None else squares + sq
+            pixels += n
         if throttle():
-            yield Progress(done, total, f"Measuring mean and std over {done:,} of {len(samples):,} training images")
+            yield Progress(done, total, f"Measuring mean and std over {done:,} of {count:,} training images")
     if sums is None or squares is None or pixels == 0:
         raise ExportError("mean/std normalisation needs at least one readable training image", "normalize")
     mean = sums / pixels
@@ -350,10 +338,13 @@ def export_job(
     it is made here. Raises :class:`ExportError` (with a message for people) when the export
     cannot be made, and ``Cancelled`` when *cancel* is set; either way DEST is left as it was.
 
-    *engine* ``"ray"`` reads, checks and encodes the images in Ray Data tasks; this process
-    still writes the files into the staging folder in plan order (hashing them as it goes),
-    assembles the manifest and publishes atomically, so the files are the same as with the
-    local engine. Text samples need no per-sample work and are written here either way.
+    *engine* ``"ray"`` reads, checks and encodes the images in Ray Data tasks, and Ray workers
+    write the image files and shards into the staging folder (which must be on storage every
+    node reaches); this process lays them out with the same writers (names, keys, shard
+    boundaries, rows), writes the small files, assembles the manifest from the checksums the
+    workers return and publishes atomically, so the files are the same bytes as with the local
+    engine (see :mod:`~genaug_desktop.core.export.ray_export`). Text samples need no per-sample
+    work and are written here either way.
     """
     cancel = cancel or CancelToken()
     eng = as_engine(engine)
@@ -393,29 +384,45 @@ def export_job(
     written = Written()
     recorder: FileRecorder | None = None
     on_ray = eng.is_ray and plan.modality == "image"
-    pipeline: Pipeline
-    if on_ray:
-        def pipeline(samples: Sequence[Sample]) -> Iterator[tuple[Sample, Payload]]:
-            return _ray_pipeline(samples, spec, as_array, cancel)
-    else:
-        def pipeline(samples: Sequence[Sample]) -> Iterator[tuple[Sample, Payload]]:
-            return _pipeline(samples, prepare, workers, cancel)
+    writes: Any = None  # RayFileWrites: Ray workers write the files (ray_export.py)
+
+    def pipeline(samples: Sequence[Sample]) -> Iterator[tuple[Sample, Payload]]:
+        if on_ray:
+            from genaug_desktop.core.export.ray_export import ray_pipeline
+
+            return ray_pipeline(samples, spec, as_array, cancel, writes, RAY_CHUNK)
+        return _pipeline(samples, prepare, workers, cancel)
+
+    def moments(samples: Sequence[Sample]) -> Iterator[tuple[np.ndarray, np.ndarray, int] | None]:
+        from genaug_desktop.core.export.ray_export import pixel_moments, ray_moments
+
+        if on_ray:
+            return ray_moments(samples, spec, cancel, RAY_CHUNK)
+        return (pixel_moments(p.array) if p.array is not None else None for _s, p in _pipeline(samples, prepare, workers, cancel))
+
     engine_scope: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
     if on_ray:
         from genaug_desktop.core.engine.ray_data import RaySession
 
         yield Progress(0, total, "Starting Ray")
-        engine_scope = RaySession(eng)
+        engine_scope = RaySession(eng, cancel)
     try:
         engine_scope.__enter__()
         staging.open()
         assert staging.path is not None
-        recorder = FileRecorder(staging.path)
+        if on_ray:
+            from genaug_desktop.core.engine.ray_data import RaySession
+            from genaug_desktop.core.export.ray_export import DeferredRecorder, RayFileWrites
+
+            writes = RayFileWrites(staging.path, 2 * RaySession.cpus())
+            recorder = writes.recorder = DeferredRecorder(staging.path, writes)
+        else:
+            recorder = FileRecorder(staging.path)
         normalization: dict[str, Any] | None = None
         if as_array:
             normalization = {"method": opts.normalize, "scale": "pixel values / 255" if opts.normalize != "none" else None}
         if train:
-            mean, std = yield from _channel_stats(train, pipeline, total, throttle)
+            mean, std = yield from _channel_stats(moments(train), len(train), total, throttle)
             assert normalization is not None
             normalization.update(mean=mean, std=std, computed_over=opts.train_split, images=len(train),
                                  formula="(x / 255 - mean[c]) / std[c] (a channel with std 0 keeps std 1)")
@@ -446,6 +453,10 @@ def export_job(
                 left = f", about {(total - done) / rate:,.0f} s left" if rate > 0 else ""
                 yield Progress(done, total, f"Wrote {done - len(train):,} of {len(plan.samples):,} samples ({rate:,.0f}/s{left})")
         writer.finish()
+        if writes is not None:
+            recorder.flush()  # type: ignore[attr-defined]
+            yield Progress(total, total, "Waiting for the Ray workers to finish writing")
+            writes.finish()
         cancel.raise_if_cancelled()
         if not written:
             raise ExportError("nothing could be exported: every planned sample was unreadable "
@@ -458,6 +469,8 @@ def export_job(
     except OSError as exc:
         raise ExportError(describe_os_error(exc, dest)) from None
     finally:
+        if writes is not None:
+            writes.abort()  # nothing left after a finished export
         if recorder is not None:
             recorder.close_all()
         staging.discard()

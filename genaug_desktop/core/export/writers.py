@@ -160,28 +160,39 @@ class ImageFolderWriter(Writer):
 class _TarShard:
     def __init__(self, recorder: FileRecorder, rel: str) -> None:
         self.rel = rel
-        self.fh = recorder.create(rel)
+        self.fh = recorder.create_data_file(rel)
         self.samples = 0
 
-    def add_sample(self, members: list[tuple[str, bytes]]) -> None:
+    def add_sample(self, members: list[tuple[str, Any]]) -> None:
         """Write one sample's members in a single write (one hash update, one system call)."""
-        parts = []
-        for name, data in members:
-            parts.append(ustar_header(name, len(data)))
-            parts.append(data)
-            pad = -len(data) % _TAR_BLOCK
-            if pad:
-                parts.append(_ZEROS[:pad])
-        self.fh.write(b"".join(parts))
+        self.fh.write_pieces(tar_member_pieces(members))
         self.samples += 1
 
     def close(self, recorder: FileRecorder) -> None:
-        # The end of a tar archive: two zero blocks, then padding to a whole record (as tarfile does).
-        self.fh.write(b"\0" * (2 * _TAR_BLOCK))
-        rest = self.fh.size % _TAR_RECORD
-        if rest:
-            self.fh.write(b"\0" * (_TAR_RECORD - rest))
+        self.fh.write(tar_end(self.fh.size))
         recorder.close(self.rel)
+
+
+def tar_member_pieces(members: list[tuple[str, Any]]) -> list[Any]:
+    """The tar bytes of one sample's members: header, data, padding for each. A member's data is
+    bytes, or anything with a length standing for bytes written elsewhere (a Ray worker's part)."""
+    parts: list[Any] = []
+    for name, data in members:
+        n = len(data)
+        parts.append(ustar_header(name, n))
+        parts.append(data)
+        pad = -n % _TAR_BLOCK
+        if pad:
+            parts.append(_ZEROS[:pad])
+    return parts
+
+
+def tar_end(size: int) -> bytes:
+    """The end of a tar archive of *size* bytes so far: two zero blocks, then padding to a whole
+    record (as ``tarfile`` does)."""
+    end = 2 * _TAR_BLOCK
+    rest = (size + end) % _TAR_RECORD
+    return b"\0" * (end + (_TAR_RECORD - rest if rest else 0))
 
 
 def ustar_header(name: str, size: int) -> bytes:
@@ -272,32 +283,29 @@ class WebDatasetWriter(Writer):
         }
 
 
-class NpzWriter(Writer):
-    """Array shards ``SPLIT-000000.npz`` holding ``images`` (N, H, W, C; uint8, or float32 when
-    normalised), ``labels`` (int64, -1 when unlabeled), ``uids`` and ``classes``; the rows with
-    provenance are in ``SPLIT-000000.jsonl`` in the same order. Loads with ``allow_pickle=False``."""
+class NpzShardSpec:
+    """What every npz shard of an export shares: the array shape and type, the normalisation,
+    the class names and the compression. :meth:`normalize` and :meth:`save` are pure, so the
+    local writer and a Ray worker writing a shard make the same bytes."""
 
-    def __init__(self, recorder: FileRecorder, plan: ExportPlan, normalization: dict[str, Any]) -> None:
-        super().__init__(recorder, plan)
+    __slots__ = ("height", "width", "channels", "method", "dtype", "mean", "std", "classes", "compress")
+
+    def __init__(self, plan: ExportPlan, normalization: dict[str, Any]) -> None:
         opts = plan.options
         assert opts.size is not None
         self.width, self.height = opts.size
         self.channels = 1 if opts.color == "grey" else 3
         self.method = opts.normalize
         self.dtype = np.uint8 if self.method == "none" else np.float32
-        self.normalization = normalization
+        self.mean = self.std = None
         if self.method == "mean/std":
             self.mean = np.asarray(normalization["mean"], np.float32)
             self.std = np.asarray(normalization["std"], np.float32)
-        per = self.width * self.height * self.channels * np.dtype(self.dtype).itemsize
-        self.per_shard = max(1, min(opts.shard_samples, opts.effective_shard_bytes // per))
-        self.remaining = plan.by_split()
-        self.split: str | None = None
-        self.buffer: np.ndarray | None = None
-        self.labels: list[int] = []
-        self.uids: list[str] = []
-        self.rows: list[bytes] = []
-        self.shards: dict[str, list[dict[str, Any]]] = {s: [] for s in plan.splits}
+        self.classes = list(plan.classes)
+        self.compress = opts.compress
+
+    def empty(self, n: int) -> np.ndarray:
+        return np.empty((n, self.height, self.width, self.channels), self.dtype)
 
     def normalize(self, x: np.ndarray) -> np.ndarray:
         if self.method == "none":
@@ -313,16 +321,55 @@ class NpzWriter(Writer):
             return v
         return v / np.float32(norm) if norm > 0 else v
 
+    def save(self, path: str, images: np.ndarray, labels: list[int], uids: list[str]) -> None:
+        save = np.savez_compressed if self.compress else np.savez
+        save(
+            path, images=images, labels=np.asarray(labels, np.int64),
+            uids=np.asarray(uids, dtype=str), classes=np.asarray(self.classes, dtype=str),
+        )
+
+
+class NpzWriter(Writer):
+    """Array shards ``SPLIT-000000.npz`` holding ``images`` (N, H, W, C; uint8, or float32 when
+    normalised), ``labels`` (int64, -1 when unlabeled), ``uids`` and ``classes``; the rows with
+    provenance are in ``SPLIT-000000.jsonl`` in the same order. Loads with ``allow_pickle=False``.
+
+    A payload's ``array`` is an array, or (on Ray) a reference to one a worker wrote: the shard
+    is then handed to :meth:`FileRecorder.defer_npz` and a worker writes it."""
+
+    def __init__(self, recorder: FileRecorder, plan: ExportPlan, normalization: dict[str, Any]) -> None:
+        super().__init__(recorder, plan)
+        opts = plan.options
+        self.spec = NpzShardSpec(plan, normalization)
+        self.width, self.height, self.channels = self.spec.width, self.spec.height, self.spec.channels
+        self.dtype = self.spec.dtype
+        self.normalization = normalization
+        per = self.width * self.height * self.channels * np.dtype(self.dtype).itemsize
+        self.per_shard = max(1, min(opts.shard_samples, opts.effective_shard_bytes // per))
+        self.remaining = plan.by_split()
+        self.split: str | None = None
+        self.size = 0  # the open shard's capacity
+        self.buffer: np.ndarray | None = None
+        self.refs: list[Any] = []
+        self.labels: list[int] = []
+        self.uids: list[str] = []
+        self.rows: list[bytes] = []
+        self.shards: dict[str, list[dict[str, Any]]] = {s: [] for s in plan.splits}
+
     def add(self, sample: Sample, payload: Payload, row: dict[str, Any], provenance: dict[str, Any]) -> None:
         assert payload.array is not None
-        if self.split != sample.split or (self.buffer is not None and len(self.labels) >= len(self.buffer)):
+        if self.split != sample.split or (self.size and len(self.labels) >= self.size):
             self._flush()
             self.split = sample.split
-        if self.buffer is None:
-            n = max(1, min(self.per_shard, self.remaining[sample.split]))
-            self.buffer = np.empty((n, self.height, self.width, self.channels), self.dtype)
+        if not self.size:
+            self.size = max(1, min(self.per_shard, self.remaining[sample.split]))
         i = len(self.labels)
-        self.buffer[i] = self.normalize(payload.array)
+        if isinstance(payload.array, np.ndarray):
+            if self.buffer is None:
+                self.buffer = self.spec.empty(self.size)
+            self.buffer[i] = self.spec.normalize(payload.array)
+        else:
+            self.refs.append(payload.array)
         self.labels.append(-1 if row.get("label_id") is None else int(row["label_id"]))
         self.uids.append(sample.uid)
         shard_index = len(self.shards[sample.split])
@@ -335,21 +382,20 @@ class NpzWriter(Writer):
         self.remaining[sample.split] -= 1
 
     def _flush(self) -> None:
-        if self.buffer is None or self.split is None:
+        if not self.size or self.split is None:
             return
         n = len(self.labels)
         if n:
             base = f"{self.split}-{len(self.shards[self.split]):06d}"
-            path = self.recorder.reserve_path(f"{base}.npz")
-            save = np.savez_compressed if self.options.compress else np.savez
-            save(
-                path, images=self.buffer[:n], labels=np.asarray(self.labels, np.int64),
-                uids=np.asarray(self.uids, dtype=str), classes=np.asarray(self.plan.classes, dtype=str),
-            )
-            self.recorder.record(f"{base}.npz")
+            if self.refs:
+                self.recorder.defer_npz(f"{base}.npz", self.spec, self.refs, self.labels, self.uids)
+            else:
+                assert self.buffer is not None
+                self.spec.save(self.recorder.reserve_path(f"{base}.npz"), self.buffer[:n], self.labels, self.uids)
+                self.recorder.record(f"{base}.npz")
             self.recorder.write_bytes(f"{base}.jsonl", b"".join(self.rows))
             self.shards[self.split].append({"arrays": f"{base}.npz", "rows": f"{base}.jsonl", "samples": n})
-        self.buffer, self.labels, self.uids, self.rows = None, [], [], []
+        self.size, self.buffer, self.refs, self.labels, self.uids, self.rows = 0, None, [], [], [], []
 
     def finish(self) -> None:
         self._flush()
