@@ -404,8 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"genaug {args.command}: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"genaug {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # a message says what was stopped (e.g. Ray while starting)
+        print(f"genaug {args.command}: {str(exc) or 'interrupted'}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # Output piped into e.g. `head`: not an error for the user.

@@ -285,7 +285,7 @@ def augment_job(
 
         yield Progress(0, total, "Starting Ray")
         kwargs = {"policy_json": policy_json, "policy_sha": policy_sha, "base_seed": seed, "blobs_dir": blobs_dir}
-        with RaySession(eng):
+        with RaySession(eng, cancel):
             for i, rows in ordered_map(augment_batch, batches, kwargs, cancel):
                 before = len(result.candidate_ids)
                 store(rows)

@@ -45,3 +45,32 @@ def image_project(tmp_path):
     p = run_job(init_project_job(str(tmp_path / "p.genaug"), str(root)))
     yield p
     p.close()
+
+
+def interrupt_when(proc, ready, timeout: float = 120) -> tuple[str, str]:
+    """Send Ctrl+C (SIGINT) to *proc* once ``ready()`` is true; its (stdout, stderr). Fails
+    when *proc* ends first; kills it if it does not end after the interrupt."""
+    import signal
+    import subprocess
+    import time
+
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the command ended before it could be interrupted"
+        assert ready(), "the command was never ready to be interrupted"
+        proc.send_signal(signal.SIGINT)
+        return proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the command did not stop after Ctrl+C") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+@pytest.fixture()
+def interrupt():
+    """:func:`interrupt_when`, for the tests that press Ctrl+C on a real ``genaug`` command."""
+    return interrupt_when

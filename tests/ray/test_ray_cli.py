@@ -50,10 +50,9 @@ def _json(capsys, argv):
     return json.loads(capsys.readouterr().out)
 
 
-def test_ctrl_c_stops_a_ray_augmentation_and_keeps_whole_batches(tmp_path):
+def test_ctrl_c_stops_a_ray_augmentation_and_keeps_whole_batches(tmp_path, interrupt):
     """A real `genaug augment --engine ray` (its own local Ray), interrupted once the first batch
     is stored: exit 130 with one line, every stored candidate has its blob, Ray is shut down."""
-    import signal
     import sqlite3
     import subprocess
     import sys
@@ -75,20 +74,12 @@ def test_ctrl_c_stops_a_ray_augmentation_and_keeps_whole_batches(tmp_path):
          "--engine", "ray", "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     db = f"file:{project / 'project.sqlite'}?mode=ro"
-    stored = 0
-    deadline = time.monotonic() + 120
-    try:
-        while stored == 0 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-            with sqlite3.connect(db, uri=True) as conn:
-                stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
-        assert stored > 0 and proc.poll() is None, "the job ended before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+
+    def stored() -> int:
+        with sqlite3.connect(db, uri=True) as conn:
+            return conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+
+    out, err = interrupt(proc, lambda: stored() > 0)
     assert proc.returncode == 130, (out, err)
     assert [line for line in err.splitlines() if line.strip()] == ["genaug augment: interrupted"]
     with sqlite3.connect(db, uri=True) as conn:

@@ -24,11 +24,16 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from genaug_desktop.core.engine import Engine, EngineError, require
-from genaug_desktop.core.jobs import CancelToken
+from genaug_desktop.core.jobs import CancelToken, Cancelled
+
+#: the message of a cancel while Ray was starting
+START_CANCELLED = "cancelled while Ray was starting; the Ray this job had started is shut down"
 
 _QUIET_LOGGERS = ("ray", "ray.data", "ray._private", "ray.train", "ray.tune")
 
@@ -72,15 +77,26 @@ class RaySession:
     it starts a local one with ``num_cpus = engine.workers`` (default: every core), no
     dashboard, usage statistics off, quiet logs, and shuts it down at the end. A Ray this
     process had already started (a notebook, tests) is used as it is and left running.
+
+    Cancel while starting (``ray.init``, 10-15 s on a small machine): ``ray.init`` cannot be
+    interrupted half-way without leaving Ray's processes behind or the process wedged (run in
+    a helper thread instead, its shutdown hung now and then), so a cancel, or a Ctrl+C (held
+    back while ``ray.init`` runs in the main thread), takes effect the moment it returns: the
+    Ray it started is shut down and ``Cancelled`` (``KeyboardInterrupt`` for Ctrl+C) is raised
+    with :data:`START_CANCELLED` as its message, before any work is sent. A second Ctrl+C
+    quits at once.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cancel: CancelToken | None = None) -> None:
+        """*cancel*: the job's token, checked as soon as Ray has started."""
         self.engine = engine
+        self.cancel = cancel or CancelToken()
         self.owned = False
 
     def __enter__(self) -> RaySession:
         require(self.engine)
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no phoning home
+        self.cancel.raise_if_cancelled()
         import ray
 
         _quiet_ray_logs()
@@ -90,14 +106,27 @@ class RaySession:
             include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, configure_logging=True,
         )
         address = self.engine.address or os.environ.get("RAY_ADDRESS") or None
+        if address:
+            kwargs["address"] = address
+        else:
+            kwargs["num_cpus"] = max(1, self.engine.workers or os.cpu_count() or 1)
+        interrupted: list[bool] = []
+        restore = _defer_sigint(interrupted)
         try:
-            if address:
-                ray.init(address=address, **kwargs)
-            else:
-                ray.init(num_cpus=max(1, self.engine.workers or os.cpu_count() or 1), **kwargs)
+            ray.init(**kwargs)
+        except KeyboardInterrupt:  # a second Ctrl+C: at once (Ray's atexit hook stops what it started)
+            raise
         except Exception as exc:  # ConnectionError, RuntimeError, ValueError... from ray.init
             where = f"the Ray cluster at {address}" if address else "a local Ray"
             raise EngineError(f"cannot start {where}: {_short(exc)}") from None
+        finally:
+            if restore is not None:
+                signal.signal(signal.SIGINT, restore)
+        if interrupted or self.cancel.cancelled:
+            ray.shutdown()  # even when the window keeps its Ray: this one was never used
+            if interrupted:
+                raise KeyboardInterrupt(START_CANCELLED)
+            raise Cancelled(START_CANCELLED)
         self.owned = True
         _quiet_ray_logs()
         return self
@@ -119,6 +148,24 @@ class RaySession:
         import ray
 
         return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def _defer_sigint(interrupted: list[bool]) -> Any:
+    """In the main thread, hold back the first Ctrl+C (noted in *interrupted*) until
+    ``ray.init`` returns; the second one raises at once. Returns the handler to restore, or
+    None elsewhere (a job thread: the window cancels with the token)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted.append(True)
+
+    try:
+        return signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main interpreter
+        return None
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:

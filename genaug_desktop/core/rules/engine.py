@@ -440,7 +440,7 @@ def _filter_on_ray(
     yield Progress(0, total, "Starting Ray")
     by_id = {r.id: r for r in run.rules}
     payloads = [_subject_rows(project, chunk) for chunk in chunks]
-    with RaySession(eng):
+    with RaySession(eng, cancel):
         import ray
 
         state = ray.put(RuleWorkerState.of(project, [r for r in run.rules if not r.stateful]))
