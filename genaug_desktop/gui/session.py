@@ -95,6 +95,84 @@ def looks_like_project(path: str) -> bool:
     return os.path.isfile(os.path.join(path, PROJECT_DB)) or path.rstrip("/\\").endswith(PROJECT_SUFFIX)
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+#: How many folder entries :func:`unusable_reason` looks at for one file at most (a quick look on
+#: the GUI thread, not a scan: past this it lets the scan decide).
+_LOOK_LIMIT = 2000
+
+
+def unusable_reason(path: str) -> str | None:
+    """Why *path* cannot be opened at all, found with a few cheap checks (stat, access, a bounded look
+    for one file, a project database's header), or None when it is worth a scan or a project load.
+
+    The session checks this BEFORE it closes what is open, so that a wrong path, or a recent item
+    deleted since, leaves the open dataset as it was. The scan and the project load still report
+    everything these checks cannot see (a damaged file, a folder of unreadable images).
+    """
+    from genaug_desktop.core.datasets.model import TEXT_EXTENSIONS, printable_path
+
+    shown = printable_path(path)
+    try:
+        is_dir = os.path.isdir(path)
+        if not os.path.exists(path):
+            return f"{shown}: no such file or folder (it may have been moved, renamed or deleted)"
+        if not os.access(path, os.R_OK | (os.X_OK if is_dir else 0)):
+            return f"{shown}: permission denied (this user cannot read it)"
+        if looks_like_project(path):
+            return _project_reason(path, shown)
+        if not is_dir:
+            if not os.path.isfile(path):
+                return f"{shown}: not a file or folder"
+            if os.path.splitext(path)[1].lower() not in TEXT_EXTENSIONS:
+                return (f"{shown}: a single file must be a text dataset (.txt, .csv, .tsv, .jsonl); "
+                        "for images open the folder that holds them")
+            return None
+        if not _has_a_file(path):
+            return f"{shown}: no images or text files found"
+    except OSError as exc:
+        return f"{shown}: {exc.strerror or exc}"
+    return None
+
+
+def _project_reason(path: str, shown: str) -> str | None:
+    db = os.path.join(path, PROJECT_DB)
+    if not os.path.isdir(path):
+        return f"{shown} is not a genaug project (a project is a folder)"
+    if not os.path.isfile(db):
+        return f"{shown} is not a genaug project (no {PROJECT_DB})"
+    if not os.access(db, os.R_OK):
+        return f"{shown}/{PROJECT_DB}: permission denied (this user cannot read it)"
+    with open(db, "rb") as f:
+        head = f.read(len(_SQLITE_MAGIC))
+    if head and head != _SQLITE_MAGIC:  # (an empty file is an empty database: the load says more)
+        return f"{shown}/{PROJECT_DB} is damaged or not a project database (not an SQLite file)"
+    return None
+
+
+def _has_a_file(root: str) -> bool:
+    """Whether the folder holds a file that is not hidden, looking at _LOOK_LIMIT entries at most."""
+    from genaug_desktop.core.datasets.model import IGNORED_NAMES
+
+    todo, seen = [root], 0
+    while todo:
+        try:
+            with os.scandir(todo.pop()) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > _LOOK_LIMIT:
+                        return True  # a big tree: the scan decides
+                    name = entry.name
+                    if name.startswith(".") or name.lower() in IGNORED_NAMES:
+                        continue
+                    if entry.is_dir():
+                        todo.append(entry.path)
+                    elif entry.is_file():
+                        return True
+        except OSError:
+            return True  # an unreadable subfolder: the scan reports it with the rest
+    return False
+
+
 @dataclass(slots=True)
 class OpenState:
     """What the session has open right now."""
@@ -191,6 +269,8 @@ class DatasetSession(QObject):
         from genaug_desktop.core.datasets.scan import scan_job
 
         path = os.path.abspath(os.path.expanduser(path))
+        if self._refuse(path):
+            return
         self._begin(OpenState("dataset", path, dataset_root_for(path)))
         options = options or ScanOptions()
         worker = JobWorker(lambda cancel: scan_job(path, options, cancel), name="scan", coalesce=merge_scan_progress)
@@ -200,6 +280,8 @@ class DatasetSession(QObject):
 
     def open_project(self, path: str) -> None:
         path = os.path.abspath(os.path.expanduser(path))
+        if self._refuse(path):
+            return
         self._begin(OpenState("project", path, ""))
         worker = JobWorker(lambda cancel: load_project_job(path, cancel), name="open-project",
                            coalesce=merge_scan_progress)
@@ -240,6 +322,13 @@ class DatasetSession(QObject):
         self.thumbnails.shutdown()
 
     # ---- internals -------------------------------------------------------------------------------
+    def _refuse(self, path: str) -> bool:
+        """Say why *path* cannot be opened, if a quick check can tell; what is open stays open."""
+        reason = unusable_reason(path)
+        if reason is not None:
+            self.error_occurred.emit(reason)
+        return reason is not None
+
     def _begin(self, state: OpenState) -> None:
         self._jobs.abort()
         current = self._jobs.current
