@@ -4,6 +4,7 @@ tests/reliability/test_interrupted_init.py)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import stat
 import time
@@ -79,7 +80,9 @@ def test_a_taken_path_is_refused_before_the_scan(tmp_path: Path, dataset: Path, 
     def no_scan(*args, **kwargs):
         raise AssertionError("scanned although the project folder was taken")
 
-    monkeypatch.setattr("genaug_desktop.core.datasets.scan.scan_job", no_scan)
+    # The module object, not the dotted name: once `from genaug_desktop.core.datasets import scan`
+    # ran (another test file), the package attribute `scan` is the function, not the module.
+    monkeypatch.setattr(importlib.import_module("genaug_desktop.core.datasets.scan"), "scan_job", no_scan)
     with pytest.raises(ProjectError, match="already exists and is not empty"):
         run_job(init_project_job(str(target), str(dataset)))
 

@@ -123,6 +123,33 @@ class ScanResult:
         counts = Counter(i.label for i in self.items if i.label is not None)
         return dict(sorted(counts.items()))
 
+    def unusable_reason(self, shown: str | None = None) -> str | None:
+        """Why this dataset cannot be used (no item could be read), for one line; None when it can.
+
+        *shown* is what the user named (the folder or the single file); the root by default.
+        """
+        if self.items:
+            return None
+        where = printable_path(shown or self.root)
+        if not self.problems:
+            return f"{where}: no images or text files found"
+        # The telling example is a problem of a file of the dataset's kind (an unreadable image, a
+        # CSV without the named column), not a stray file that was skipped.
+        kind = IMAGE_EXTENSIONS if self.modality == "image" else TEXT_EXTENSIONS
+        first = next(
+            (p for p in self.problems if os.path.splitext(p.path)[1].lower() in kind), self.problems[0]
+        )
+        if len(self.problems) == 1:
+            single_file = os.path.basename(where) == first.path and first.line is None
+            detail = first.reason if single_file else first.describe()
+            return f"{where}: no usable {self.modality} items: {detail}"
+        files = len({p.path for p in self.problems})
+        in_files = f" in {files:,} files" if files > 1 else ""
+        return (
+            f"{where}: no usable {self.modality} items: {len(self.problems):,} problems{in_files} "
+            f"(e.g. {first.describe()})"
+        )
+
     def to_json(self) -> dict[str, object]:
         unlabeled = sum(1 for i in self.items if i.label is None)
         return {
@@ -137,3 +164,19 @@ class ScanResult:
 
 class DatasetError(Exception):
     """The dataset as a whole cannot be used (missing path, not a dataset, unreadable)."""
+
+
+def check_encoding(name: str | None) -> None:
+    """Raise :class:`DatasetError` for an encoding name Python does not know as a text codec."""
+    if not name:
+        return
+    import codecs
+
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise DatasetError(
+            f"unknown text encoding '{name}'; name one Python knows, e.g. utf-8, cp1252, latin-1, utf-16"
+        )

@@ -26,6 +26,7 @@ from genaug_desktop.core.datasets.model import (
     ScanBatch,
     ScanOptions,
     ScanResult,
+    check_encoding,
     is_utf8,
     printable_path,
 )
@@ -239,6 +240,7 @@ def scan_job(root: str, options: ScanOptions | None = None, cancel: CancelToken 
     """
     options = options or ScanOptions()
     cancel = cancel or CancelToken()
+    check_encoding(options.encoding)  # a misspelt name is a usage error, not a problem per file
     root = os.path.abspath(os.path.expanduser(root))
     shown = printable_path(root)  # a message must be valid text, whatever bytes the path holds
     try:

@@ -297,10 +297,30 @@ def _drain(problems: deque[Problem]) -> Iterator[Problem]:
         yield problems.popleft()
 
 
+_MAX_FIELDS_NAMED = 30
+
+
+def _names(fields: dict[str, None]) -> str:
+    if not fields:
+        return "(none)"
+    shown = list(fields)[:_MAX_FIELDS_NAMED]
+    more = len(fields) - len(shown)
+    return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
+
+
 def read_jsonl(fh: BinaryIO, rel: str, folder_label: str | None, options: ScanOptions) -> Iterator[Item | Problem]:
     text_field = options.text_column
     label_field = options.label_column
     resolved = text_field is not None
+    # A field the user named (--text-column) that no line has is one problem for the file, naming
+    # the fields there are, as for a CSV column; not one "no field" per line. Lines without it are
+    # kept as runs [first, last] until a line has it (then each is a problem of its own).
+    named_text = options.text_column is not None
+    text_seen = False
+    missing_runs: list[list[int]] = []
+    label_seen = options.label_column is None
+    fields: dict[str, None] = {}  # every field name met, in order (capped), for the messages
+    made = 0
     for number, line in _lines(fh, options):
         if isinstance(line, Problem):
             yield _with_path(line, rel)
@@ -321,6 +341,9 @@ def read_jsonl(fh: BinaryIO, rel: str, folder_label: str | None, options: ScanOp
         if not isinstance(obj, dict):
             yield Problem(rel, f"not a JSON object (found {type(obj).__name__})", number)
             continue
+        if len(fields) <= _MAX_FIELDS_NAMED:
+            for key in obj:
+                fields.setdefault(key)
         if not resolved:
             keys = list(obj.keys())
             text_field = _pick(keys, None, TEXT_COLUMN_NAMES, "text", "--text-column")
@@ -336,8 +359,22 @@ def read_jsonl(fh: BinaryIO, rel: str, folder_label: str | None, options: ScanOp
             label_field = _pick(list(obj.keys()), None, LABEL_COLUMN_NAMES, "label", "--label-column")
         assert text_field is not None
         if text_field not in obj:
+            if named_text and not text_seen:
+                if missing_runs and missing_runs[-1][1] == number - 1:
+                    missing_runs[-1][1] = number
+                else:
+                    missing_runs.append([number, number])
+                continue
             yield Problem(rel, f"no field '{text_field}'", number)
             continue
+        if not text_seen:
+            text_seen = True
+            for first, last in missing_runs:
+                for missing in range(first, last + 1):
+                    yield Problem(rel, f"no field '{text_field}'", missing)
+            missing_runs = []
+        if not label_seen and label_field in obj:
+            label_seen = True
         text = obj[text_field]
         if text is None:
             text = ""
@@ -350,7 +387,21 @@ def read_jsonl(fh: BinaryIO, rel: str, folder_label: str | None, options: ScanOp
             if error:
                 yield Problem(rel, f"field '{label_field}' {error}", number)
                 continue
+        made += 1
         yield _item(rel, number, text, label)
+    if missing_runs:
+        lacking = sum(last - first + 1 for first, last in missing_runs)
+        yield Problem(
+            rel,
+            f"no text field '{text_field}' in any of its {lacking:,} JSON lines; fields are: {_names(fields)}; "
+            "choose one (--text-column NAME)",
+        )
+    elif made and not label_seen:
+        yield Problem(
+            rel,
+            f"no label field '{label_field}' in any line, so its texts have no label; "
+            f"fields are: {_names(fields)} (--label-column NAME)",
+        )
 
 
 def _json_type(value: object) -> str:

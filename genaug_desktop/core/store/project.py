@@ -25,7 +25,7 @@ from typing import Any
 
 from genaug_desktop import __version__
 from genaug_desktop.core.atomic import remove_abandoned_dirs, remove_stale_temp_files, try_lock
-from genaug_desktop.core.datasets.model import Item, Problem, ScanOptions, is_utf8, printable_path
+from genaug_desktop.core.datasets.model import DatasetError, Item, Problem, ScanOptions, is_utf8, printable_path
 from genaug_desktop.core.jobs import CancelToken, Job, Progress, Throttle
 from genaug_desktop.core.store import schema
 
@@ -485,7 +485,7 @@ class Project:
             "items": items, "candidates": candidates, "by_status": by_status, "by_origin": by_origin,
             "by_rule": by_rule, "by_round": by_round, "by_class": by_class,
             "classes": self.class_counts(), "problems": problems,
-            "dataset": self.dataset_root, "modality": self.modality,
+            "dataset": self.dataset_path, "dataset_root": self.dataset_root, "modality": self.modality,
         }
 
     def existing_variants(self, policy_sha: str, base_seed: int) -> dict[str, set[int]]:
@@ -728,6 +728,9 @@ def init_project_job(
             result = stop.value
             break
         yield Progress(progress.done, progress.total, progress.message)
+    unusable = result.unusable_reason(os.path.abspath(dataset_root))
+    if unusable is not None:  # a project of nothing would only fail later, further from the cause
+        raise DatasetError(unusable + "; no project was created")
     dataset_file = os.path.basename(dataset_root) if os.path.isfile(dataset_root) else None
     # Everything is saved in the hidden staging folder; the project appears whole or not at all.
     with _creating(project_path, result.root, result.modality, options, dataset_file) as project:
