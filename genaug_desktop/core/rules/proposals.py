@@ -22,6 +22,8 @@ from genaug_desktop.core.store.project import Project
 
 #: at most this many items are decoded or paired for image and distance statistics
 SAMPLE = 2000
+#: a rule that more than this share of the real images fails is proposed switched off
+DEGENERATE_SHARE = 0.05
 _GREY_MODES = {"1", "L", "I;16", "I;16B", "I;16L", "I;16N", "I", "F", "P;L"}
 _ALPHA_MODES = {"LA", "PA", "RGBA", "RGBa", "La"}
 
@@ -70,8 +72,32 @@ def propose_rules(project: Project, sample: int = SAMPLE) -> list[Rule]:
     return run_job(propose_job(project, sample=sample))
 
 
-def _rule(kind: str, rule_id: str, values: dict[str, object], explanation: str) -> Rule:
-    return build_rule(kind, values, id=rule_id, state="proposed", explanation=explanation)
+def _rule(kind: str, rule_id: str, values: dict[str, object], explanation: str, state: str = "proposed") -> Rule:
+    return build_rule(kind, values, id=rule_id, state=state, explanation=explanation)
+
+
+def _switched_off(count: int, total: int, verb_one: str, verb_many: str) -> str:
+    """Why a rule is proposed switched off: the real data itself fails it."""
+    return (f" Proposed switched off: {count:,} of the {_plural(total, 'real image')} "
+            f"{verb_one if count == 1 else verb_many}, so the real data itself fails this rule and approving it "
+            "would reject many good candidates.")
+
+
+_MODE_NAMES = {"L": "greyscale (L)", "RGB": "colour (RGB)", "RGBA": "colour with transparency (RGBA)"}
+
+
+def _span(lo: float, hi: float, fmt: str = ",") -> str:
+    """``40-66``, or just ``40`` when both ends are the same."""
+    a, b = format(lo, fmt), format(hi, fmt)
+    return a if a == b else f"{a}-{b}"
+
+
+def _at_most(share: float) -> str:
+    return "none" if share <= 0 else f"at most {_pct(share)}"
+
+
+def _and(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _sample_indices(n: int, k: int, seed: int = 0) -> np.ndarray:
@@ -119,9 +145,10 @@ def _propose_text(ctx: RuleContext, cancel: CancelToken, sample: int) -> Job[lis
         hi = max(lo, math.ceil(_percentile(values, 99)))
         rules.append(_rule(
             "text_length", f"length_{unit}", {"unit": unit, "range": [lo, hi]},
-            f"98% of the {n:,} real texts are {lo:,}-{hi:,} {noun} long (1st to 99th percentile; "
-            f"shortest {min(values):,}, longest {max(values):,}). A candidate outside that range does not "
-            "look like the real data.",
+            (f"98% of the {n:,} real texts are {_span(lo, hi)} {noun} long (1st to 99th percentile; "
+             f"shortest {min(values):,}, longest {max(values):,})." if n > 1
+             else f"The one real text is {values[0]:,} {noun} long.")
+            + " A candidate outside that range does not look like the real data.",
         ))
     cancel.raise_if_cancelled()
     yield Progress(1, 6, "Measuring characters and phrases")
@@ -131,7 +158,7 @@ def _propose_text(ctx: RuleContext, cancel: CancelToken, sample: int) -> Job[lis
     limit = min(1.0, max(_up(p99), 0.05))
     rules.append(_rule(
         "text_non_letter_share", "non_letters", {"max_share": limit},
-        f"In 99% of the real texts at most {_pct(p99)} of the visible characters are not letters "
+        f"In 99% of the real texts {_at_most(p99)} of the visible characters are not letters "
         f"(99th percentile); the limit is {_pct(limit)}"
         + (" (raised to 5% so that ordinary punctuation passes)" if limit > _up(p99) else "")
         + ". More than that suggests noise, markup or symbols a generator made up.",
@@ -141,7 +168,7 @@ def _propose_text(ctx: RuleContext, cancel: CancelToken, sample: int) -> Job[lis
     limit = min(1.0, max(_up(p99), 0.2))
     rules.append(_rule(
         "text_repeated_ngrams", "repeated_ngrams", {"n": 3, "max_ratio": limit},
-        f"In 99% of the real texts at most {_pct(p99)} of the three-word phrases repeat an earlier one; the limit "
+        f"In 99% of the real texts {_at_most(p99)} of the three-word phrases repeat an earlier one; the limit "
         f"is {_pct(limit)}" + (" (at least 20%, so a repeated phrase or two passes)" if limit > _up(p99) else "")
         + ". Generators that get stuck repeat phrases far more often.",
     ))
@@ -158,8 +185,8 @@ def _propose_text(ctx: RuleContext, cancel: CancelToken, sample: int) -> Job[lis
     limit = min(1.0, max(_up(p99), 0.05))
     rules.append(_rule(
         "text_oov_share", "oov_share", {"max_share": limit},
-        f"The real data has a vocabulary of {len(df):,} words. Leaving each real text out in turn, 99% of them "
-        f"have at most {_pct(p99)} of their words outside the vocabulary of the others (99th percentile); the "
+        f"The real data has a vocabulary of {_plural(len(df), 'word')}. Leaving each real text out in turn, 99% of "
+        f"them have {_at_most(p99)} of their words outside the vocabulary of the others (99th percentile); the "
         f"limit is {_pct(limit)}. A candidate with more unknown words than that probably has misspellings, "
         "made-up or foreign words.",
     ))
@@ -171,10 +198,18 @@ def _propose_text(ctx: RuleContext, cancel: CancelToken, sample: int) -> Job[lis
         scripts.update(script_counts(t))
     letters = sum(scripts.values())
     if letters:
-        main = ", ".join(f"{s} {_pct(c / letters)}" for s, c in scripts.most_common(3))
+        top = scripts.most_common(3)
+        if len(top) == 1:
+            main = f"All the letters in the real texts are {top[0][0]}."
+        else:
+            shares = [f"{_pct(c / letters)} {s}" for s, c in top]
+            rest = letters - sum(c for _, c in top)
+            if rest:
+                shares.append(f"{_pct(rest / letters)} other scripts")
+            main = f"Of the letters in the real texts, {_and(shares)}."
         rules.append(_rule(
             "text_script", "script", {"max_share": 0.1},
-            f"The real texts are written in {main} of their letters. A candidate with more than 10% of its "
+            f"{main} A candidate with more than 10% of its "
             "letters in a script its source does not use (say Cyrillic in an English review) was garbled "
             "or translated by mistake.",
         ))
@@ -217,8 +252,8 @@ def _propose_text(ctx: RuleContext, cancel: CancelToken, sample: int) -> Job[lis
                                                  "against": "items_and_candidates", "num_perm": 64},
         f"A candidate sharing {threshold:.0%} or more of its 5-character pieces with a real item or an earlier "
         "kept candidate (Jaccard similarity) is a near copy. "
-        f"{_plural(near, 'real text')} of the {len(idx):,} checked {'is a near copy' if near == 1 else 'are near copies'} "
-        "of another real text at this threshold.",
+        + (f"{near:,} of the {len(idx):,} real texts checked {'is a near copy' if near == 1 else 'are near copies'} "
+           "of another real text at this threshold." if len(idx) > 1 else "There is only one real text to compare."),
     ))
     yield Progress(6, 6, "Done")
     return rules
@@ -250,25 +285,35 @@ def _propose_image(project: Project, ctx: RuleContext, cancel: CancelToken, samp
         lo, hi = min(values), max(values)
         rules.append(_rule(
             "image_size", f"size_{dim}", {"dimension": dim, "range": [lo, hi]},
-            f"The {n:,} real images are {lo:,}-{hi:,} px in {dim} (the observed range). A candidate outside it "
-            "was resized or cropped more than the real data ever is.",
+            (f"The {n:,} real images are {lo:,}-{hi:,} px in {dim} (the observed range)." if lo != hi
+             else f"All {n:,} real images are {lo:,} px in {dim}." if n > 1
+             else f"The one real image is {lo:,} px in {dim}.")
+            + " A candidate outside that range was resized or cropped more than the real data ever is.",
         ))
     ratios = [w / h for w, h in zip(widths, heights)]
     lo, hi = _down(min(ratios)), _up(max(ratios))
     rules.append(_rule(
         "image_aspect", "aspect", {"range": [max(lo, 0.001), hi]},
-        f"The real images have width / height ratios of {min(ratios):.3g}-{max(ratios):.3g} (the observed range, "
-        f"rounded out to {max(lo, 0.001):.2f}-{hi:.2f}). A candidate outside it is squashed or stretched.",
+        (f"The real images have width / height ratios of {min(ratios):.3g}-{max(ratios):.3g} (the observed range, "
+         f"rounded out to {max(lo, 0.001):.2f}-{hi:.2f})." if f"{min(ratios):.3g}" != f"{max(ratios):.3g}"
+         else f"{'All the real images have' if n > 1 else 'The one real image has'} a width / height ratio of "
+         f"{min(ratios):.3g} (the rule allows {_span(max(lo, 0.001), hi, '.2f')}).")
+        + " A candidate outside that range is squashed or stretched.",
     ))
     modes = Counter(_array_mode(i.mode) for i in items)
     allowed = sorted(m for m, c in modes.items() if c / n >= 0.01)
     if "RGBA" in allowed and "RGB" not in allowed:
         allowed.append("RGB")  # augmentation flattens transparency onto white
     allowed = sorted(allowed)
-    seen = ", ".join(f"{m} {c:,}" for m, c in modes.most_common())
+    if len(modes) == 1:
+        seen = "The one real image decodes" if n == 1 else f"All {n:,} real images decode"
+        seen += f" as {_MODE_NAMES[allowed[0]]}"
+    else:
+        seen = f"Of the {n:,} real images, " + _and(
+            [f"{c:,} decode{'s' if c == 1 else ''} as {_MODE_NAMES[m]}" for m, c in modes.most_common()])
     rules.append(_rule(
         "image_color_mode", "colour_mode", {"modes": allowed},
-        f"The real images are {seen} (as decoded). Candidates must be {' or '.join(allowed)}"
+        f"{seen}. Candidates must be {' or '.join(_MODE_NAMES[m] for m in allowed)}"
         + ("; modes found in under 1% of the real images are left out" if len(allowed) < len(modes) else "")
         + ".",
     ))
@@ -302,19 +347,25 @@ def _propose_image(project: Project, ctx: RuleContext, cancel: CancelToken, samp
     if stds:
         p1 = _percentile(stds, 1)
         min_std = round(max(0.5, min(2.0, p1 / 2)), 2)
-        rules.append(_rule(
-            "image_not_blank", "not_blank", {"min_std": min_std},
-            f"The brightness of 99% of {len(stds):,} real images varies by at least {p1:.1f} levels (standard "
-            f"deviation, 1st percentile). A candidate varying by less than {min_std:g} is a flat, blank image.",
-        ))
+        flat = sum(1 for v in stds if v < min_std)
+        explanation = (
+            f"The brightness of 99% of {_plural(len(stds), 'real image')} varies by at least {p1:.1f} levels "
+            f"(standard deviation, 1st percentile). A candidate varying by less than {min_std:g} is a flat, blank image."
+        )
+        degenerate = flat > DEGENERATE_SHARE * len(stds)
+        if degenerate:
+            explanation += _switched_off(flat, len(stds), "is that flat", "are that flat")
+        rules.append(_rule("image_not_blank", "not_blank", {"min_std": min_std}, explanation,
+                           "disabled" if degenerate else "proposed"))
         for side, shares, word in (("dark", darks, "near black"), ("bright", brights, "near white")):
             p99 = _percentile(shares, 99)
             limit = min(1.0, max(0.5, _up(p99 + 0.1)))
             rules.append(_rule(
                 "image_exposure", f"exposure_{side}", {"side": side, "margin": 8, "max_share": limit},
-                f"In 99% of the real images at most {_pct(p99)} of the pixels are {word} (99th percentile). "
-                f"A candidate with more than {_pct(limit)} (that plus 10 points, at least 50%) is "
-                f"{'under' if side == 'dark' else 'over'}-exposed.",
+                f"In 99% of the real images {_at_most(p99)} of the pixels are {word} (99th percentile). "
+                f"A candidate with more than {_pct(limit)} of its pixels {word} is "
+                f"{'under' if side == 'dark' else 'over'}-exposed (the limit is that share plus 10 points, "
+                "and at least 50%).",
             ))
     rules.append(_rule(
         "image_source_difference", "source_copy", {"min_diff": 1.0},
@@ -343,10 +394,23 @@ def _propose_image(project: Project, ctx: RuleContext, cancel: CancelToken, samp
                 index.add(k, h)
             if close <= 0.01 * len(hashes):
                 break
-        rules.append(_rule(
-            "image_near_duplicate", "near_duplicate", {"hash": "phash", "radius": radius, "against": "candidates"},
+        explanation = (
             f"Candidates whose perceptual hashes are at most {radius} bits apart are near duplicates; only the first "
             f"of each cluster is kept. At {radius} bits, {close:,} of {len(hashes):,} real images have an earlier "
-            "near duplicate (the radius is lowered until at most 1% do).",
+            "near duplicate (the radius is lowered until at most 1% do)."
+        )
+        # Even at radius 0 many real images share a hash (flat or near-flat images look alike to
+        # the hash): the rule would keep one candidate per look and reject nearly all the others.
+        degenerate = close > DEGENERATE_SHARE * len(hashes)
+        if degenerate:
+            explanation = (
+                f"Candidates whose perceptual hashes are at most {radius} bits apart would count as near duplicates "
+                "(only the first of each cluster kept)."
+                + _switched_off(close, len(hashes), "has an earlier near duplicate even at 0 bits",
+                                "have an earlier near duplicate even at 0 bits")
+            )
+        rules.append(_rule(
+            "image_near_duplicate", "near_duplicate", {"hash": "phash", "radius": radius, "against": "candidates"},
+            explanation, "disabled" if degenerate else "proposed",
         ))
     return rules

@@ -15,7 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from genaug_desktop.core.rules.base import MAX_EXPLANATION, RULE_STATES, Rule, RuleError, build_rule, check_rule_id
+from genaug_desktop.core.rules.base import (
+    MAX_EXPLANATION, RULE_STATES, Rule, RuleError, build_rule, check_rule_id, get_rule_kind,
+)
 from genaug_desktop.core.rules.ruleset import RuleSet
 from genaug_desktop.core.store.project import Project
 
@@ -130,9 +132,38 @@ def add_rule(
         rule_id, n = kind, 2
         while rule_id in taken:
             rule_id, n = f"{kind}-{n}", n + 1
+    check_typed_ranges(kind, params or {})
     rule = build_rule(kind, params, id=rule_id, state=state, explanation=explanation)
     add_rules(project, [rule])
     return rule
+
+
+def check_typed_ranges(kind: str, params: Mapping[str, Any]) -> None:
+    """Refuse one number typed for a ``[low, high]`` parameter of a rule.
+
+    Files and ops accept one number as ``[n, n]``, but a person typing ``range=40`` for a size
+    rule almost never means "reject everything that is not exactly 40 wide", so here it is an
+    error that shows the expected syntax.
+    """
+    declared = {p.name: p for p in get_rule_kind(kind).params}
+    for key, value in params.items():
+        param = declared.get(key)
+        if param is None or param.kind not in ("int_range", "float_range"):
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = json.dumps(value)
+            raise RuleError(
+                f"$.params.{key}",
+                f"{key} needs two values, low and high: {key}=[LOW,HIGH] (e.g. {key}=[{shown},{_example_high(param, value)}]); "
+                f"one value would accept only exactly {shown}; write {key}=[{shown},{shown}] if that is what you mean",
+            )
+
+
+def _example_high(param: Any, value: float) -> str:
+    high = value * 2 if value > 0 else value + 1
+    if param.high is not None:
+        high = min(high, param.high)
+    return json.dumps(int(high) if param.kind == "int_range" else float(high))
 
 
 def set_state(project: Project, rule_ids: Sequence[str], state: str) -> list[Rule]:
@@ -172,6 +203,7 @@ def update_rule(
     current = get_rule(project, rule_id)
     values = dict(current.values)
     if params is not None:
+        check_typed_ranges(current.kind, params)
         values.update(params)
     rule = current.copy(values=values)
     if explanation is None:
@@ -279,10 +311,11 @@ class ProposalOutcome:
 
 
 def save_proposals(project: Project, rules: Iterable[Rule]) -> ProposalOutcome:
-    """Store proposals as state 'proposed'. A rule the person already approved or disabled
+    """Store proposals as state 'proposed' (or 'disabled', as proposed). A rule the person already approved or disabled
     is never overwritten; an earlier proposal with the same id is updated."""
     out = ProposalOutcome()
-    rules = [r.copy(state="proposed") for r in rules]
+    # A proposal may arrive switched off (its explanation says why); anything else is 'proposed'.
+    rules = [r if r.state == "disabled" else r.copy(state="proposed") for r in rules]
     for rule in rules:
         _check_modality(project, rule)
     with project.transaction() as db:
