@@ -507,3 +507,42 @@ def test_torchscript_is_refused_unless_confirmed(tmp_path, image_project, monkey
 
 def test_data_params_are_declared():
     assert DATA_PARAMS.validate({"max_synthetic_share": 0.3}, "$")["max_synthetic_share"] == 0.3
+
+
+# ---- trial fixes: sampling the other modality, partial checkpoints after a resume ---------------------------
+def test_sampling_an_image_generator_on_a_text_project_names_the_mismatch(text_project):
+    with pytest.raises(GeneratorError) as info:
+        run_job(sample_job(text_project, "conv_vae", n=2))
+    assert str(info.value) == "conv_vae makes images, but this project holds texts"
+    with pytest.raises(GeneratorError) as train_info:
+        run_job(train_job(text_project, "conv_vae", TINY["conv_vae"]))
+    assert str(train_info.value) == str(info.value)  # train and sample say it the same way
+
+
+def _cancelled_partial(project, resume=None):
+    job = train_job(project, "char_gru", {**TINY["char_gru"], "epochs": 3}, seed=1, resume=resume)
+    for p in job:
+        if isinstance(p.payload, dict) and p.payload["phase"] == "train":
+            break
+    job.close()
+    return list_checkpoints(project, "char_gru", state="partial")[0]
+
+
+def test_a_finished_resume_removes_the_partial_checkpoints_it_came_from(text_project):
+    first = _cancelled_partial(text_project)
+    second = _cancelled_partial(text_project, resume=first.sha256)
+    assert second.parent == first.sha256 and os.path.exists(first.path) and os.path.exists(second.path)
+    result = run_job(train_job(text_project, "char_gru", None, resume=second.sha256))
+    assert result.checkpoint.state == "finished" and result.checkpoint.parent == second.sha256
+    assert list_checkpoints(text_project, "char_gru", state="partial") == []
+    folder = os.path.join(text_project.path, "checkpoints")
+    assert sorted(os.listdir(folder)) == [result.checkpoint.name]  # no partial and no temporary file left
+    assert file_sha256(result.checkpoint.path) == result.checkpoint.sha256
+
+
+def test_a_partial_checkpoint_that_was_sampled_from_is_kept(text_project):
+    partial = _cancelled_partial(text_project)
+    run_job(sample_job(text_project, "char_gru", checkpoint=partial.sha256, n=2))
+    run_job(train_job(text_project, "char_gru", None, resume=partial.sha256))
+    kept = list_checkpoints(text_project, "char_gru", state="partial")
+    assert [r.sha256 for r in kept] == [partial.sha256] and os.path.exists(partial.path)

@@ -289,8 +289,7 @@ def train_job(
     cls = get_generator(generator)
     if not cls.trainable:
         raise GeneratorError(f"{generator} cannot be trained here")
-    if cls.modality != project.modality:
-        raise GeneratorError(f"{generator} makes {cls.modality}s, but this project holds {project.modality}s")
+    check_modality(project, generator, cls.modality)
     parent: str | None = None
     resume_path: str | None = None
     if resume is not None:
@@ -329,7 +328,47 @@ def train_job(
     finally:
         job.close()
     rec = save_checkpoint(project, gen, round, "finished", parent, metrics=fit.to_json())
+    if parent is not None:
+        remove_superseded_partials(project, parent)
     return TrainResult(rec, fit, round, dict(data.info))
+
+
+def remove_superseded_partials(project: Project, sha256: str) -> list[str]:
+    """Delete the partial checkpoint *sha256* and the partial ones it was resumed from, once a
+    finished checkpoint resumed from them is written; returns the file names removed.
+
+    The finished file was written atomically (temporary file, fsync, rename); the folder is
+    synced as well before anything is deleted, so a crash leaves one or the other. A partial that
+    candidates were sampled from is kept (their provenance names it, and it can still be loaded).
+    The finished checkpoint's ``parent`` keeps the partial's SHA-256 as lineage.
+    """
+    from genaug_desktop.core.export.files import fsync_dir
+
+    folder = os.path.join(project.path, "checkpoints")
+    fsync_dir(folder)
+    removed: list[str] = []
+    by_sha = {r.sha256: r for r in list_checkpoints(project)}
+    seen: set[str] = set()
+    rec = by_sha.get(sha256)
+    while rec is not None and rec.state == "partial" and rec.sha256 not in seen:
+        seen.add(rec.sha256)
+        used = project.query(
+            "SELECT 1 FROM candidates WHERE origin = 'generator'"
+            " AND json_extract(provenance, '$.checkpoint_sha256') = ? LIMIT 1", (rec.sha256,),
+        )
+        if not used:
+            with project.transaction() as db:  # the record first: a crash then leaves a stray file, not a dead record
+                db.execute("DELETE FROM checkpoints WHERE sha256 = ? AND state = 'partial'", (rec.sha256,))
+            if os.path.dirname(os.path.abspath(rec.path)) == os.path.abspath(folder):
+                try:
+                    os.unlink(rec.path)
+                    removed.append(rec.name)
+                except FileNotFoundError:
+                    pass
+        rec = by_sha.get(rec.parent) if rec.parent else None
+    if removed:
+        fsync_dir(folder)
+    return removed
 
 
 def _has_steps(gen: Generator) -> bool:
@@ -403,6 +442,12 @@ def _existing_indexes(project: Project, sha: str, seed: int, label: str | None, 
     return out
 
 
+def check_modality(project: Project, generator: str, modality: str) -> None:
+    """Refuse a generator of the other modality, naming both (the same words for train and sample)."""
+    if modality != project.modality:
+        raise GeneratorError(f"{generator} makes {modality}s, but this project holds {project.modality}s")
+
+
 def sample_job(
     project: Project,
     generator: str | Generator,
@@ -431,10 +476,15 @@ def sample_job(
     started = time.monotonic()
     if n < 0:
         raise GeneratorError("the number of samples must be 0 or more")
+    if isinstance(generator, str):
+        # Before looking for checkpoints: an image generator on a text project has none, and
+        # "train one first" would send the user to a training run that cannot work either.
+        from genaug_desktop.core.generators.registry import get_generator
+
+        check_modality(project, generator, get_generator(generator).modality)
     yield Progress(0, n, "Loading the generator")
     gen, rec = load_for_project(project, generator, checkpoint)
-    if gen.modality != project.modality:
-        raise GeneratorError(f"{gen.name} makes {gen.modality}s, but this project holds {project.modality}s")
+    check_modality(project, gen.name, gen.modality)
     sampling = gen.sample_options(temperature, **dict(options or {}))
     gen.pick_labels(1, seed, label)  # an unknown label fails here, before anything is written
     rnd = round if round is not None else (rec.round if rec.round is not None else 0)
