@@ -34,7 +34,7 @@ import copy
 import errno
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,6 +229,72 @@ def parse_when(obj: Any, modality: str, path: str) -> When:
 
 def _when_keys(modality: str) -> list[str]:
     return ["label", *(k for k, (m, _) in MEASURES.items() if m == modality)]
+
+
+@dataclass(frozen=True)
+class LabelWarning:
+    """A label condition that names a label the project does not have (``path``: its JSON path)."""
+
+    path: str
+    label: str
+    suggestion: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def unknown_label_message(label: str, classes: Sequence[str]) -> tuple[str | None, str]:
+    """(closest known class or None, the sentence that says *label* is not one of *classes*)."""
+    import difflib
+
+    known = [str(c) for c in classes]
+    if not known:
+        return None, f"{label!r} is not a class of this project: its items have no labels"
+    close = difflib.get_close_matches(label, known, n=1, cutoff=0.6)
+    if not close:  # a case slip ("Circle") is a typo too
+        folded = {k.casefold(): k for k in known}
+        close = [folded[label.casefold()]] if label.casefold() in folded else []
+    shown = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+    text = f"{label!r} is not one of the project's classes ({shown})"
+    if close:
+        text += f"; did you mean {close[0]!r}?"
+    return (close[0] if close else None), text
+
+
+def label_warnings(policy: Mapping[str, Any] | Policy, classes: Sequence[str]) -> list[LabelWarning]:
+    """Every label in a step's ``when`` that is not one of *classes* (the project's labels).
+
+    A policy is valid without knowing the project, so a typo such as ``"circel"`` cannot be an
+    error of the file; against a project it means a step that never runs (``in``) or always runs
+    (``not_in``), which is worth a warning before an augmentation run. *policy* is a
+    :class:`Policy` or its JSON document (what the editor holds).
+    """
+    data = policy.to_json() if isinstance(policy, Policy) else policy
+    known = {str(c) for c in classes}
+    out: list[LabelWarning] = []
+
+    def walk(steps: Any, path: str) -> None:
+        if not isinstance(steps, list):
+            return
+        for i, step in enumerate(steps):
+            if not isinstance(step, Mapping):
+                continue
+            here = f"{path}[{i}]"
+            when = step.get("when")
+            label = when.get("label") if isinstance(when, Mapping) else None
+            if isinstance(label, Mapping):
+                for key in ("in", "not_in"):
+                    values = label.get(key)
+                    for j, value in enumerate(values if isinstance(values, list) else []):
+                        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) not in known:
+                            suggestion, message = unknown_label_message(str(value), classes)
+                            out.append(LabelWarning(f"{here}.when.label.{key}[{j}]", str(value), suggestion, message))
+            for kind in ("one_of", "some_of", "sequence"):
+                walk(step.get(kind), f"{here}.{kind}")
+
+    walk(data.get("steps") if isinstance(data, Mapping) else None, "$.steps")
+    return out
 
 
 # ---- the step tree ------------------------------------------------------------------------------

@@ -177,9 +177,16 @@ class ConditionsEditor(QWidget):
         if not when:
             return "Runs for every item."
         try:
-            return "Runs only when " + parse_when(when, self.modality, "$").summary()
+            text = "Runs only when " + parse_when(when, self.modality, "$").summary()
         except PolicyError as exc:
             return f"Not valid: {exc.message}"
+        if self.classes:  # a label the dataset does not have: the condition is valid but a typo
+            from genaug_desktop.core.policy import label_warnings
+
+            found = label_warnings({"steps": [{"when": when}]}, self.classes)
+            if found:
+                text += "\n⚠ " + found[0].message
+        return text
 
     def _set_message(self, text: str, error: bool) -> None:
         self.summary_label.setText(text)

@@ -88,7 +88,7 @@ from genaug_desktop.gui.policy_steps import (
     group_title,
     op_title,
 )
-from genaug_desktop.gui.preview_render import PreviewSource
+from genaug_desktop.gui.preview_render import PreviewSource, unavailable_message
 from genaug_desktop.gui.resources import resource_dir
 
 if TYPE_CHECKING:
@@ -101,6 +101,7 @@ POLICY_FILTER = "Policy files (*.json);;All files (*)"
 #: The document a modality starts with: a preset, so the preview shows something at once.
 INITIAL_PRESETS = {"image": "image_light", "text": "text_typos"}
 _MUTED = "color: palette(placeholder-text);"
+NAME_TIP = "The policy's name (saved in the file)"
 _PANEL_TITLE = "font-weight: 600; padding: 2px 0;"
 
 
@@ -447,7 +448,7 @@ class PolicyEditor(QWidget):
         presets_button.setToolTip("Start from a bundled policy")
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("Untitled policy")
-        self.name_edit.setToolTip("The policy's name (saved in the file)")
+        self.name_edit.setToolTip(NAME_TIP)
         self.name_edit.setMaximumWidth(220)
         self.file_label = QLabel()
         self.file_label.setStyleSheet(_MUTED)
@@ -455,7 +456,8 @@ class PolicyEditor(QWidget):
         self.status_label.setObjectName("policyStatus")
         self.status_label.setWordWrap(False)
         self.augment_button = QPushButton("Augment…")
-        self.augment_button.setToolTip(self.augment_action.toolTip())
+        self._augment_tip = self.augment_action.toolTip()
+        self.augment_button.setToolTip(self._augment_tip)
         self.augment_button.setDefault(False)
         self.augment_button.setStyleSheet(
             "QPushButton { background: #2563eb; color: white; border: 1px solid #1d4ed8; border-radius: 4px;"
@@ -501,6 +503,8 @@ class PolicyEditor(QWidget):
         self.palette_view.setIndentation(10)
         self.palette_view.setUniformRowHeights(True)
         self.palette_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # "Random char s…" twice could not be told apart: cut in the middle if at all ("Random…swap").
+        self.palette_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         add_button = _tool(self.add_action)
         add_button.setText("+ Add")
         add_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -574,7 +578,8 @@ class PolicyEditor(QWidget):
         settings_panel.setMinimumWidth(230)
         self.preview.setMinimumWidth(260)
         self.splitter.setStretchFactor(3, 1)
-        self.splitter.setSizes([160, 270, 300, 550])
+        palette_width = self._palette_width()
+        self.splitter.setSizes([palette_width, 270, 300, 550 - (palette_width - 160)])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -582,6 +587,15 @@ class PolicyEditor(QWidget):
         layout.addWidget(toolbar)
         layout.addWidget(self.splitter, 1)
         self._layout = layout
+
+    def _palette_width(self) -> int:
+        """Wide enough for the longest op name of the registry in full (the categories indent it)."""
+        from genaug_desktop.core.ops.base import registry
+
+        metrics = QFontMetrics(self.palette_view.font())
+        longest = max((metrics.horizontalAdvance(op_title(name)) for name in registry()), default=100)
+        scrollbar = self.palette_view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return max(160, longest + 2 * self.palette_view.indentation() + scrollbar + 24)
 
     def take_toolbar(self) -> QFrame:
         """Remove the toolbar from the panel (a dock shows it as its title bar) and return it."""
@@ -725,6 +739,7 @@ class PolicyEditor(QWidget):
             self._applying = False
         if self.name_edit.text() != self.name and not self.name_edit.hasFocus():
             self.name_edit.setText(self.name)
+            self._show_name_start()
         self._refresh_settings()
         self._validate()
         self._update_title()
@@ -924,7 +939,7 @@ class PolicyEditor(QWidget):
     # ---- validation and preview ---------------------------------------------------------------------
     def _validate(self) -> None:
         from genaug_desktop.core.ops.base import registry
-        from genaug_desktop.core.policy import PolicyError
+        from genaug_desktop.core.policy import PolicyError, label_warnings
 
         problem: PolicyError | None = None
         try:
@@ -932,23 +947,33 @@ class PolicyEditor(QWidget):
         except PolicyError as exc:
             problem = exc
         ops = registry()
-        unavailable = {}
+        unavailable: dict[str, str] = {}
+        categories: dict[str, str] = {}
         for _path, node in pd.walk(self.document):
             cls = ops.get(node.get("op", ""))
             if cls is not None:
                 ok, why = cls.availability()
                 if not ok:
                     unavailable[cls.name] = why or "not available"
+                    categories[cls.name] = cls.category or ""
         self.step_model.unavailable = unavailable
+        # Augment… cannot run such a policy: say why on the button instead of failing after a click.
+        self._set_augment_block(unavailable_message({n: (categories[n], w) for n, w in unavailable.items()}))
         self.step_model.set_problem(
             (pd.path_of_json_path(self.document, problem.path) or ("steps",), problem.message) if problem else None)
         if problem is not None:
             self._set_status(f"⚠ {problem}", "error")
             self.preview.set_policy(None, problem=f"The policy is not valid: {problem}")
             return
+        labels = label_warnings(self.document, self.classes) if self.classes else []
         if unavailable:
             names = ", ".join(sorted(unavailable))
             self._set_status(f"⚠ not available here: {names}", "warning")
+        elif labels:  # a typo in a step's label condition: valid, but the step would never run
+            first = labels[0]
+            hint = f"; did you mean {first.suggestion!r}?" if first.suggestion else ""
+            more = f" (+{len(labels) - 1} more)" if len(labels) > 1 else ""
+            self._set_status(f"⚠ label {first.label!r} is not a class of this dataset{hint}{more}", "warning")
         else:
             random_steps = sum(1 for path, node in pd.walk(self.document) if path[0] == "steps" and "op" in node)
             pre = len(self.document.get("preprocess", []))
@@ -957,6 +982,14 @@ class PolicyEditor(QWidget):
                 text += f" + {pre} pre-processing"
             self._set_status(f"✓ valid · {text}", "ok")
         self.preview.set_policy(self.document, self._focus())
+
+    def _set_augment_block(self, reason: str) -> None:
+        """Disable Augment… (button, menu and toolbar action) with *reason* as its tooltip; "" enables it."""
+        tip = reason or self._augment_tip
+        self.augment_action.setEnabled(not reason)
+        self.augment_action.setToolTip(tip)
+        self.augment_button.setEnabled(not reason)
+        self.augment_button.setToolTip(tip)
 
     def _set_status(self, text: str, level: str) -> None:
         color = {"error": ERROR_INK, "warning": WARNING_INK}.get(level, HINT_INK)
@@ -1089,6 +1122,14 @@ class PolicyEditor(QWidget):
         name = self.name_edit.text().strip()
         if name != self.name:
             self.edit("Rename policy", pd.set_name(self.document, name))
+        if not self.name_edit.hasFocus():
+            self._show_name_start()
+
+    def _show_name_start(self) -> None:
+        """A name longer than the box shows its start (setText leaves the end in view), in full as a tooltip."""
+        self.name_edit.setCursorPosition(0)
+        name = self.name_edit.text()
+        self.name_edit.setToolTip(f"The policy's name (saved in the file): {name}" if name else NAME_TIP)
 
     def _step_menu(self, point: QPoint) -> None:
         menu = QMenu(self)

@@ -411,3 +411,28 @@ def test_cli_policy_validate_names_the_path_of_a_bad_condition(tmp_path: Path, c
     assert main(["policy", "validate", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "$.steps[2].when.label.in" in err and "Traceback" not in err
+
+
+# ---- labels the project does not have (a typo is valid JSON, but the step would never run) ---------------
+def test_label_warnings_name_the_path_and_suggest_the_class():
+    from genaug_desktop.core.policy import label_warnings
+
+    policy = Policy.from_json({"schema_version": 2, "modality": "image", "steps": [
+        {"op": "hflip", "when": {"label": {"in": ["circel", "square"]}}},
+        {"one_of": [{"op": "vflip", "when": {"label": {"not_in": ["Triangle", "hexagon"]}}}]},
+        {"op": "invert", "when": {"width": {"min": 4}}},
+    ]})
+    classes = ["circle", "square", "triangle"]
+    found = label_warnings(policy, classes)
+    assert [(w.path, w.label, w.suggestion) for w in found] == [
+        ("$.steps[0].when.label.in[0]", "circel", "circle"),
+        ("$.steps[1].one_of[0].when.label.not_in[0]", "Triangle", "triangle"),
+        ("$.steps[1].one_of[0].when.label.not_in[1]", "hexagon", None),
+    ]
+    assert str(found[0]) == ("$.steps[0].when.label.in[0]: 'circel' is not one of the project's classes "
+                             "(circle, square, triangle); did you mean 'circle'?")
+    assert "did you mean" not in found[2].message
+    assert label_warnings(policy.to_json(), classes) == found  # the editor passes its JSON document
+    assert label_warnings(policy, ["circel", "square", "Triangle", "hexagon"]) == []
+    unlabeled = label_warnings(policy, [])
+    assert len(unlabeled) == 4 and "its items have no labels" in unlabeled[0].message
