@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _arrange_screenshot(app: object, window: object, path: str, timeout: float, status: dict[str, int]) -> None:
     """Save *window* once settled, then quit; a dataset error ends the run with exit status 2."""
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from genaug_desktop.gui.main_window import MainWindow
@@ -104,7 +105,9 @@ def _arrange_screenshot(app: object, window: object, path: str, timeout: float, 
         if message:
             print(message, file=sys.stderr)
         window.close()
-        QApplication.quit()
+        # On the next turn of the loop: a path refused at once reports its error inside
+        # open_path, before app.exec() runs, and a quit() then would be lost.
+        QTimer.singleShot(0, QApplication.quit)
 
     def on_error(message: str) -> None:
         finish(2, f"genaug-desktop: error: {message}")

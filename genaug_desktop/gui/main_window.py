@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QActionGroup,
     QActionEvent,
     QCloseEvent,
+    QPaintEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -38,14 +39,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genaug_desktop.gui import worker
 from genaug_desktop.gui.icons import icon
 from genaug_desktop.gui.message_bar import MessageBar
 from genaug_desktop.gui.resources import app_icon_path, sample_images_dir, sample_texts_file
-from genaug_desktop.gui.session import DatasetSession
 from genaug_desktop.gui.settings import DEFAULT_THUMBNAIL_SIZE, AppSettings
 from genaug_desktop.gui.theme import ThemeController
-from genaug_desktop.gui.thumbnails import ThumbnailCache
 from genaug_desktop.gui.welcome import WelcomePage
 
 if TYPE_CHECKING:
@@ -53,6 +51,8 @@ if TYPE_CHECKING:
 
     from genaug_desktop.core.datasets.model import Item, Problem
     from genaug_desktop.core.jobs import Progress
+    from genaug_desktop.gui.session import DatasetSession
+    from genaug_desktop.gui.worker import JobWorker
     from genaug_desktop.gui.augmentation import AugmentationWorkspace
     from genaug_desktop.gui.curation import CurationWorkspace
     from genaug_desktop.gui.generator_panel import GeneratorWorkspace
@@ -144,12 +144,9 @@ class MainWindow(QMainWindow):
         self._deep_tips_pending = False
         self.theme = ThemeController(self.settings.theme, self)
 
-        cache = ThumbnailCache(
-            workers=self.settings.thumbnail_workers or None,
-            byte_budget=self.settings.thumbnail_cache_mb * 1024 * 1024,
-            parent=self,
-        )
-        self.session = DatasetSession(cache, self)
+        #: made right after the first paint, or when first needed (see session)
+        self._session: DatasetSession | None = None
+        self._painted = False
 
         self.message_bar = MessageBar()
         self.welcome = WelcomePage()
@@ -162,7 +159,7 @@ class MainWindow(QMainWindow):
         self._generators: GeneratorWorkspace | None = None  # the Generators dock
         #: what the first open still has to build, one per event-loop turn (see _start_stages)
         self._stages: list[str] = []
-        self._stage_loader: worker.JobWorker | None = None
+        self._stage_loader: JobWorker | None = None
         self._stage_timer_pending = False
         self._in_stage = False
 
@@ -280,7 +277,9 @@ class MainWindow(QMainWindow):
         stage = self._stages.pop(0)
         if stage in STAGE_IMPORTS:
             # The modules load in a job thread; the next stage runs when it is done.
-            loader = self._stage_loader = worker.JobWorker(STAGE_IMPORTS[stage], name=f"load-{stage[7:]}")
+            from genaug_desktop.gui.worker import JobWorker
+
+            loader = self._stage_loader = JobWorker(STAGE_IMPORTS[stage], name=f"load-{stage[7:]}")
             loader.finished.connect(lambda job=loader: self._on_stage_imported(job))
             loader.start()
             return
@@ -288,7 +287,7 @@ class MainWindow(QMainWindow):
         if self._stages:
             self._schedule_stage()
 
-    def _on_stage_imported(self, job: worker.JobWorker) -> None:
+    def _on_stage_imported(self, job: JobWorker) -> None:
         if job is self._stage_loader:
             self._stage_loader = None
             self._next_stage()
@@ -415,7 +414,6 @@ class MainWindow(QMainWindow):
         self.progress_bar.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop loading; the items read so far stay")
-        self.cancel_button.clicked.connect(self.session.cancel)
         bar.addWidget(self.summary_label, 1)
         bar.addPermanentWidget(self.progress_label)
         bar.addPermanentWidget(self.progress_bar)
@@ -677,8 +675,38 @@ class MainWindow(QMainWindow):
             else:  # an entry of a list made on the fly (presets): say where it is
                 action.setStatusTip(f"{menu.title().replace('&', '')}: {text}")
 
-    def _connect(self) -> None:
-        s = self.session
+    # ---- the session, made after the first paint ------------------------------------------------
+    @property
+    def session(self) -> DatasetSession:
+        """What is open, shared by every panel. The welcome page does not need it: it is made right
+        after the window's first paint (its modules, the list models, the thumbnail cache), or
+        when something asks for it first."""
+        if self._session is None:
+            self._make_session()
+        assert self._session is not None
+        return self._session
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        if not self._shut_down and self._session is None:
+            self._make_session()
+
+    def _make_session(self) -> None:
+        from genaug_desktop.gui.session import DatasetSession
+        from genaug_desktop.gui.thumbnails import ThumbnailCache
+
+        cache = ThumbnailCache(
+            workers=self.settings.thumbnail_workers or None,
+            byte_budget=self.settings.thumbnail_cache_mb * 1024 * 1024,
+            parent=self,
+        )
+        s = self._session = DatasetSession(cache, self)
+        self.cancel_button.clicked.connect(s.cancel)
         s.opened.connect(self._on_opened)
         s.closed.connect(self._show_page)
         s.progress_changed.connect(self._on_progress)
@@ -689,6 +717,8 @@ class MainWindow(QMainWindow):
         for signal in (s.opened, s.loaded, s.closed):
             signal.connect(self._update_export_action)
         s.notice.connect(self.message_bar.show_message)
+
+    def _connect(self) -> None:
         self.theme.theme_changed.connect(lambda _theme: self.welcome.restyle())
         w = self.welcome
         w.open_dataset_requested.connect(self.open_dataset_dialog)
@@ -767,7 +797,9 @@ class MainWindow(QMainWindow):
     # ---- queries ---------------------------------------------------------------------------------
     def is_settled(self) -> bool:
         """Nothing loading and every visible thumbnail painted (the screenshot waits for this)."""
-        if self.session.is_busy or (self._details is not None and self._details.is_loading()):
+        if self._session is not None and self._session.is_busy:
+            return False
+        if self._details is not None and self._details.is_loading():
             return False
         if self._augmentation is not None and not self._augmentation.is_settled():
             return False
@@ -810,7 +842,7 @@ class MainWindow(QMainWindow):
 
     # ---- session signals ---------------------------------------------------------------------------
     def _show_page(self) -> None:
-        open_ = self.session.is_open
+        open_ = self._session is not None and self._session.is_open
         if open_ and self._splitter is None:
             self._start_stages()  # the workspace shows when its last stage is built
         else:
@@ -974,7 +1006,8 @@ class MainWindow(QMainWindow):
     def apply_preferences(self) -> None:
         """Apply what can change while running: theme, thumbnail size, thumbnail cache budget."""
         self.theme.set_preference(self.settings.theme)
-        self.session.thumbnails.byte_budget = self.settings.thumbnail_cache_mb * 1024 * 1024
+        if self._session is not None:  # (one made later reads the settings then)
+            self._session.thumbnails.byte_budget = self.settings.thumbnail_cache_mb * 1024 * 1024
         if self._grid is not None:
             self._grid.set_thumbnail_size(self.settings.thumbnail_size)
 
@@ -1030,8 +1063,11 @@ class MainWindow(QMainWindow):
         if self._augmentation is not None:
             self._augmentation.shutdown()
         self.message_bar.shutdown()
-        self.session.shutdown()
-        worker.shutdown_all()
+        if self._session is not None:
+            self._session.shutdown()
+        worker = sys.modules.get("genaug_desktop.gui.worker")
+        if worker is not None:  # (no job ever ran without it)
+            worker.shutdown_all()
         ray_data = sys.modules.get("genaug_desktop.core.engine.ray_data")
         if ray_data is not None:  # (never imported when no job ran on Ray)
             ray_data.stop_local_ray()
