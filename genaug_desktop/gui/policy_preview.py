@@ -70,6 +70,7 @@ from genaug_desktop.gui.colors import (
     PLACEHOLDER_FILL,
 )
 from genaug_desktop.gui.preview_render import (
+    LOADING_TEXT_OPS,
     MAX_VARIANTS,
     PreviewRequest,
     PreviewResult,
@@ -94,6 +95,8 @@ SOURCE_ACCENT = ACCENT_INK
 #: The source tile's caption badge on an image: white on it is 5.2:1 in either theme.
 SOURCE_BADGE = QColor("#2563eb")
 PAD = 6
+#: What the tile area says with nothing to show.
+NO_ITEM = "Select an item in the grid to preview the policy on it."
 
 
 @dataclass(slots=True)
@@ -286,6 +289,8 @@ class PreviewTileView(QListView):
         self.setMouseTracking(True)
         self._painted_generation = 0
         self.placeholder = ""
+        #: the placeholder says why the preview could not be made (painted in the error ink)
+        self.placeholder_is_error = False
         self._set_image_layout()
 
     def _set_image_layout(self) -> None:
@@ -346,7 +351,7 @@ class PreviewTileView(QListView):
         super().paintEvent(event)
         if not self.tile_model.tiles and self.placeholder:
             painter = QPainter(self.viewport())
-            painter.setPen(MUTED_TEXT)
+            painter.setPen(BROKEN_TEXT if self.placeholder_is_error else MUTED_TEXT)
             painter.drawText(self.viewport().rect().adjusted(16, 16, -16, -16),
                              int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.placeholder)
             painter.end()
@@ -425,7 +430,7 @@ class PolicyPreview(QWidget):
         bar.addWidget(self.status_label)
 
         self.view = PreviewTileView()
-        self.view.placeholder = "Select an item in the grid to preview the policy on it."
+        self.view.placeholder = NO_ITEM
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -465,7 +470,7 @@ class PolicyPreview(QWidget):
         if source is None:
             self._slot.abort()
             self._timer.stop()
-            self.view.show_tiles([], self.view.tile_model.modality)
+            self.show_placeholder(NO_ITEM)
             self.status_label.setText("")
             return
         self.schedule(immediate=True)
@@ -522,6 +527,7 @@ class PolicyPreview(QWidget):
         self._rendered_side = side
         request = PreviewRequest(self._source, self._policy, self.seed, self.count, max(64, side), self._focus)
         worker = JobWorker(lambda cancel: preview_job(request, cancel), name="policy-preview")
+        worker.progress.connect(self._on_progress)
         worker.returned.connect(self._on_result)
         worker.errored.connect(self._on_error)
         worker.aborted.connect(self._on_aborted)
@@ -544,7 +550,20 @@ class PolicyPreview(QWidget):
             worker.abort()
             worker.wait()
 
+    def show_placeholder(self, text: str, error: bool = False) -> None:
+        """No tiles; *text* in the tile area instead (wrapped; in the error ink when *error*)."""
+        self.view.placeholder = text
+        self.view.placeholder_is_error = error
+        self.view.show_tiles([], self.view.tile_model.modality)
+        self.view.viewport().update()
+
     # ---- results -------------------------------------------------------------------------------------
+    def _on_progress(self, progress: Any) -> None:
+        if progress.message == LOADING_TEXT_OPS and self.sender() is self._slot.current:
+            self.show_placeholder(LOADING_TEXT_OPS)
+            self.status_label.setText("Loading…")
+            self.status_label.setToolTip("The first text preview loads nlpaug and builds its augmenters (a few seconds)")
+
     def _on_aborted(self) -> None:
         self.aborted_count += 1
 
@@ -566,9 +585,15 @@ class PolicyPreview(QWidget):
         for variant in result.variants:
             caption = f"#{variant.index}"
             tiles.append(self._tile(variant, caption, _chain_tooltip(caption, variant.seed, variant.chain, variant.error)))
-        self.view.show_tiles(tiles, modality)
+        if result.error and not tiles:
+            # Why there is nothing to show, in full where the tiles go (the status line is short).
+            self.show_placeholder(result.error, error=True)
+        else:
+            if result.error:  # the source shows; the message takes the variants' place
+                tiles.append(Tile(0, "Note", error=result.error, tooltip=result.error))
+            self.view.show_tiles(tiles, modality)
         if result.error:
-            self.status_label.setText(result.error)
+            self.status_label.setText("No preview")
             self.status_label.setToolTip(result.error)
         else:
             failed = sum(1 for v in result.variants if v.error)

@@ -27,6 +27,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette, QSta
 
 from genaug_desktop.gui import policy_document as pd
 from genaug_desktop.gui.colors import ERROR_INK, MUTED_TEXT
+from genaug_desktop.gui.preview_render import op_title
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -59,10 +60,6 @@ PROBLEM = ERROR_INK
 def _switched_off_ink() -> QColor:
     """A switched-off step's text: the palette's disabled text, faint in either theme."""
     return QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-
-
-def op_title(name: str) -> str:
-    return name.replace("_", " ").capitalize()
 
 
 def group_title(node: dict[str, Any]) -> str:
@@ -443,7 +440,7 @@ class OpPaletteModel(QStandardItemModel):
                 entry = QStandardItem(op_title(cls.name))
                 entry.setData(cls.name, OpNameRole)
                 entry.setData(f"{cls.name} {op_title(cls.name)} {category} {cls.help}", SearchRole)
-                tip = f"{cls.name}: {cls.help}"
+                tip = f"{op_title(cls.name)} ({cls.name}): {cls.help}"
                 if available:
                     entry.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                     entry.setToolTip(tip + "\nDouble-click to add it to the policy.")

@@ -24,6 +24,7 @@ import difflib
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -36,6 +37,48 @@ from genaug_desktop.core.jobs import CancelToken, Job, Progress
 #: Bytes of decoded sources, pre-processed sources and cached prefixes kept between renders.
 CACHE_BUDGET = 256 * 1024 * 1024
 MAX_VARIANTS = 16
+#: The progress message of a text preview that first loads nlpaug and builds its augmenters (seconds).
+LOADING_TEXT_OPS = "Loading the text augmenters…"
+
+
+def op_title(name: str) -> str:
+    """How an op is named to people: ``random_char_insert`` -> "Random char insert"."""
+    return name.replace("_", " ").capitalize()
+
+
+def unavailable_message(unavailable: dict[str, tuple[str, str]]) -> str:
+    """One sentence for the ops of a policy that cannot run here: {op name: (category, why)}.
+
+    "Synonym replacement is unavailable: needs the WordNet data, ..." (what to do is in *why*).
+    """
+    parts = []
+    for name, (category, why) in sorted(unavailable.items()):
+        what = f"{op_title(name)} replacement" if category == "Synonyms" else op_title(name)
+        parts.append(f"{what} is unavailable: {why}")
+    return "\n\n".join(parts)
+
+
+def unavailable_ops(steps: list[Any]) -> dict[str, tuple[str, str]]:
+    """The switched-on ops of *steps* (a Policy's step tree) that cannot run here: {name: (category, why)}."""
+    from genaug_desktop.core.policy import Group
+
+    found: dict[str, tuple[str, str]] = {}
+    for step in steps:
+        if not step.enabled:
+            continue
+        if isinstance(step, Group):
+            found.update(unavailable_ops(step.children))
+            continue
+        cls = type(step.op)
+        ok, why = cls.availability()
+        if not ok:
+            found[cls.name] = (cls.category or "", why or "not available here")
+    return found
+
+
+def missing_source_message(path: str) -> str:
+    return (f"The source file of this item is missing: {path}. It was moved, renamed or deleted; put it back, or "
+            "open the dataset where it is now, to preview the policy on it.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +304,8 @@ def preview_job(request: PreviewRequest, cancel: CancelToken | None = None) -> J
         if source.modality == "image":
             if not source.path:
                 raise ValueError("this item has no file")
+            if not os.path.exists(source.path):
+                return PreviewResult(request, None, [], time.perf_counter() - started, missing_source_message(source.path))
             raw, file_key = _decoded(source.path)
             prep_key: Any = (file_key, pre_json)
             x = _prepared.get(prep_key)
@@ -283,6 +328,11 @@ def preview_job(request: PreviewRequest, cancel: CancelToken | None = None) -> J
             source_tile = PreviewTile(-1, text=x)
     except Exception as exc:  # an unreadable file, a pre-processing op that fails on this item
         return PreviewResult(request, None, [], time.perf_counter() - started, describe_error(exc))
+    unavailable = unavailable_ops(policy.steps)
+    if unavailable:  # one message, not the same failure on every tile
+        return PreviewResult(request, None, [], time.perf_counter() - started, unavailable_message(unavailable))
+    if source.modality == "text" and policy.steps and "nlpaug" not in sys.modules:
+        yield Progress(0, count, LOADING_TEXT_OPS)  # nlpaug loads and builds its augmenters: seconds
     yield Progress(0, count, "Rendering preview")
 
     focus = request.focus

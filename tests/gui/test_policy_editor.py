@@ -499,8 +499,11 @@ def test_unreadable_item_is_a_message_not_a_crash(editor: PolicyEditor, tmp_path
     editor.add_op("hflip")
     editor.set_item(image_item(junk), str(junk))
     wait_preview(qtbot, editor)
-    assert editor.preview.last_result.error
-    assert editor.preview.status_label.text() == editor.preview.last_result.error
+    error = editor.preview.last_result.error
+    assert error
+    # In full where the tiles go (the status line is too short for it), and in the status tooltip.
+    assert editor.preview.view.placeholder == error and editor.preview.view.placeholder_is_error
+    assert editor.preview.status_label.toolTip() == error
 
 
 def test_step_shortcuts_work_in_the_step_tree_only(editor: PolicyEditor, qtbot) -> None:
@@ -717,3 +720,151 @@ def test_the_window_gives_the_editor_the_datasets_classes(qtbot, make_window, im
     form = _conditions(editor)
     form.classes_menu.aboutToShow.emit()
     assert [a.text() for a in form.classes_menu.actions()] == ["cat", "dog"]
+
+
+# ---- what the editor says when it cannot preview or run (user trial) ------------------------------------
+def text_item(text: str = "excellent value for money") -> Item:
+    return Item("reviews.csv:2", "reviews.csv", "text", "pos", "a" * 64, len(text), line=2, text=text)
+
+
+def _synonym_unavailable() -> bool:
+    return not registry()["synonym"].availability()[0]
+
+
+needs_no_wordnet = pytest.mark.skipif(not _synonym_unavailable(), reason="WordNet is installed here")
+
+
+@needs_no_wordnet
+def test_an_unavailable_op_is_one_message_without_exception_names() -> None:
+    doc = pd.empty_document("text", "syn")
+    doc["steps"] = [op_step("keyboard_typo"), op_step("synonym")]
+    result = run_preview(PreviewRequest(PreviewSource("k", "text", text="good value"), doc, 0, 8))
+    assert result.variants == [] and result.error is not None
+    assert result.error.startswith("Synonym replacement is unavailable: ")
+    assert "Error" not in result.error and "Traceback" not in result.error
+    assert "WordNet" in result.error  # the reason, with how to enable it
+    doc["steps"][1]["enabled"] = False  # a switched-off step does not run: nothing to say
+    assert run_preview(PreviewRequest(PreviewSource("k", "text", text="good value"), doc, 0, 2)).error is None
+
+
+@needs_no_wordnet
+def test_unavailable_preset_shows_one_message_and_disables_augment(text_editor: PolicyEditor, qtbot) -> None:
+    ed = text_editor
+    ed.set_item(text_item())
+    synonyms = next(p for p in list_presets("text") if "synonym" in p.path)
+    ed.load_preset(synonyms.path)
+    wait_preview(qtbot, ed)
+    preview = ed.preview
+    assert preview.view.tile_model.rowCount() == 0  # not 8 red boxes
+    assert preview.view.placeholder.startswith("Synonym replacement is unavailable: ")
+    assert preview.view.placeholder_is_error and preview.status_label.text() == "No preview"
+    assert not ed.augment_button.isEnabled() and not ed.augment_action.isEnabled()
+    assert ed.augment_button.toolTip() == preview.view.placeholder == ed.augment_action.toolTip()
+    # Switch the synonym step off: Augment… is back, with its own tooltip, and the variants show.
+    ed.new_policy()
+    ed.add_op("keyboard_typo")
+    wait_preview(qtbot, ed)
+    qtbot.waitUntil(lambda: ed.preview.view.tile_model.rowCount() == 9, timeout=30_000)
+    assert ed.augment_button.isEnabled() and ed.augment_action.isEnabled()
+    assert ed.augment_button.toolTip().startswith("Run this policy over the dataset")
+
+
+def test_first_text_preview_says_the_augmenters_are_loading(monkeypatch) -> None:
+    import sys
+
+    from genaug_desktop.gui.preview_render import LOADING_TEXT_OPS, preview_job
+
+    doc = pd.empty_document("text", "typos")
+    doc["steps"] = [op_step("keyboard_typo")]
+    request = PreviewRequest(PreviewSource("k", "text", text="good value"), doc, 0, 2)
+    monkeypatch.delitem(sys.modules, "nlpaug", raising=False)  # as in a process that never loaded it
+    messages = [p.message for p in preview_job(request)]
+    assert messages[0] == LOADING_TEXT_OPS
+    monkeypatch.undo()
+    import nlpaug  # noqa: F401  (loaded now)
+
+    assert LOADING_TEXT_OPS not in [p.message for p in preview_job(request)]
+
+
+def test_the_loading_message_shows_in_the_preview_off_the_gui_thread(text_editor: PolicyEditor, qtbot,
+                                                                    monkeypatch) -> None:
+    import sys
+
+    from genaug_desktop.gui import preview_render
+
+    threads: list[bool] = []
+    shown: list[str] = []
+    original_job = preview_render.preview_job
+
+    def recording_job(request: Any, cancel: Any = None) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return (yield from original_job(request, cancel))
+
+    monkeypatch.setattr(policy_preview, "preview_job", recording_job)
+    monkeypatch.delitem(sys.modules, "nlpaug", raising=False)
+    ed = text_editor
+    original_show = ed.preview.show_placeholder
+    monkeypatch.setattr(ed.preview, "show_placeholder", lambda text, error=False: (shown.append(text),
+                                                                                  original_show(text, error)))
+    ed.add_op("keyboard_typo")
+    ed.set_item(text_item())
+    wait_preview(qtbot, ed)
+    assert preview_render.LOADING_TEXT_OPS in shown
+    assert threads and not any(threads)  # rendered in a job thread: the window stays responsive
+    assert ed.preview.view.tile_model.rowCount() == 9
+
+
+def test_a_missing_source_file_is_said_in_full_in_the_preview(editor: PolicyEditor, picture: Path, qtbot) -> None:
+    item = image_item(picture)
+    picture.unlink()  # moved since the dataset was opened
+    editor.add_op("hflip")
+    editor.set_item(item, str(picture))
+    wait_preview(qtbot, editor)
+    preview = editor.preview
+    message = preview.view.placeholder
+    assert message.startswith("The source file of this item is missing: ") and str(picture) in message
+    assert "Select an item" not in message and preview.view.placeholder_is_error
+    assert preview.status_label.text() == "No preview" and preview.status_label.toolTip() == message
+    image = preview.view.grab().toImage()  # the message is painted, wrapped in the tile area
+    from genaug_desktop.gui.colors import BROKEN_TEXT
+
+    inked = sum(1 for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)
+                if image.pixelColor(x, y).red() > 100 and abs(image.pixelColor(x, y).red() - BROKEN_TEXT.red()) < 40
+                and image.pixelColor(x, y).green() < 90)
+    assert inked > 30
+    editor.set_item(None)
+    assert preview.view.placeholder == policy_preview.NO_ITEM and not preview.view.placeholder_is_error
+
+
+def test_a_long_policy_name_shows_its_start(editor: PolicyEditor) -> None:
+    name = "Texts: synonyms and typos for the customer reviews (needs WordNet data)"
+    editor.edit("Rename policy", pd.set_name(editor.document, name))
+    assert editor.name_edit.text() == name
+    assert editor.name_edit.cursorPosition() == 0  # the box shows "Texts: synonyms …", not "… data)"
+    assert name in editor.name_edit.toolTip()
+
+
+@pytest.mark.parametrize("modality", ["image", "text"])
+def test_the_op_palette_shows_every_op_name_in_full_at_the_default_size(qtbot, modality: str) -> None:
+    from PySide6.QtGui import QFontMetrics
+
+    ed = PolicyEditor(modality)
+    qtbot.addWidget(ed)
+    ed.resize(1280, 330)  # the editor dock in a 1280 x 800 window
+    ed.show()
+    qtbot.waitExposed(ed)
+    view = ed.palette_view
+    assert view.textElideMode() == Qt.TextElideMode.ElideMiddle
+    metrics = QFontMetrics(view.font())
+    model = view.model()
+    clipped = []
+    for row in range(model.rowCount()):
+        head = model.index(row, 0)
+        for child in range(model.rowCount(head)):
+            index = model.index(child, 0, head)
+            rect = view.visualRect(index)
+            room = view.viewport().width() - rect.left() - 6
+            if metrics.horizontalAdvance(index.data()) > room:
+                clipped.append(index.data())
+            assert index.data() in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert clipped == []
