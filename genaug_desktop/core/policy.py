@@ -34,7 +34,7 @@ import copy
 import errno
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,20 +54,24 @@ class PolicyError(ParamError):
     """A policy file is invalid; ``path`` is the JSON path of the bad field."""
 
 
+def json_steps(items: Any, path: str = "$.steps") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every step object in a policy's JSON ``steps`` (groups' children too), with its JSON path;
+    anything that is not an object is passed over (validation reports it)."""
+    if not isinstance(items, list):
+        return
+    for i, step in enumerate(items):
+        if not isinstance(step, Mapping):
+            continue
+        yield f"{path}[{i}]", step
+        for kind in ("one_of", "some_of", "sequence"):
+            yield from json_steps(step.get(kind), f"{path}[{i}].{kind}")
+
+
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 adds ``when`` to steps and nothing else; a version-1 file that uses it is refused."""
-    def check(items: Any, path: str) -> None:
-        if not isinstance(items, list):
-            return
-        for i, step in enumerate(items):
-            if not isinstance(step, Mapping):
-                continue
-            if "when" in step:
-                raise PolicyError(f"{path}[{i}].when", "conditions need \"schema_version\": 2 (this file says 1)")
-            for kind in ("one_of", "some_of", "sequence"):
-                check(step.get(kind), f"{path}[{i}].{kind}")
-
-    check(data.get("steps"), "$.steps")
+    for path, step in json_steps(data.get("steps")):
+        if "when" in step:
+            raise PolicyError(f"{path}.when", "conditions need \"schema_version\": 2 (this file says 1)")
     return dict(data)
 
 
@@ -274,26 +278,17 @@ def label_warnings(policy: Mapping[str, Any] | Policy, classes: Sequence[str]) -
     known = {str(c) for c in classes}
     out: list[LabelWarning] = []
 
-    def walk(steps: Any, path: str) -> None:
-        if not isinstance(steps, list):
-            return
-        for i, step in enumerate(steps):
-            if not isinstance(step, Mapping):
-                continue
-            here = f"{path}[{i}]"
-            when = step.get("when")
-            label = when.get("label") if isinstance(when, Mapping) else None
-            if isinstance(label, Mapping):
-                for key in ("in", "not_in"):
-                    values = label.get(key)
-                    for j, value in enumerate(values if isinstance(values, list) else []):
-                        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) not in known:
-                            suggestion, message = unknown_label_message(str(value), classes)
-                            out.append(LabelWarning(f"{here}.when.label.{key}[{j}]", str(value), suggestion, message))
-            for kind in ("one_of", "some_of", "sequence"):
-                walk(step.get(kind), f"{here}.{kind}")
-
-    walk(data.get("steps") if isinstance(data, Mapping) else None, "$.steps")
+    for here, step in json_steps(data.get("steps") if isinstance(data, Mapping) else None):
+        when = step.get("when")
+        label = when.get("label") if isinstance(when, Mapping) else None
+        if not isinstance(label, Mapping):
+            continue
+        for key in ("in", "not_in"):
+            values = label.get(key)
+            for j, value in enumerate(values if isinstance(values, list) else []):
+                if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) not in known:
+                    suggestion, message = unknown_label_message(str(value), classes)
+                    out.append(LabelWarning(f"{here}.when.label.{key}[{j}]", str(value), suggestion, message))
     return out
 
 
