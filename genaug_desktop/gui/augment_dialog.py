@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from genaug_desktop.core.jobs import Progress
 from genaug_desktop.core.formatting import plural
+from genaug_desktop.gui.colors import WARNING_INK, ink_sheet, themed_style_sheet
 from genaug_desktop.gui.settings import AppSettings
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 
@@ -85,12 +86,14 @@ class AugmentDialog(QDialog):
 
     def __init__(
         self, policy_name: str, modality: str, items: list[Item], selected: list[Item], seed: int = 0,
-        parent: QWidget | None = None,
+        parent: QWidget | None = None, missing: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Augment")
         self.items = items
         self.selected = selected
+        #: keys of the items whose source file is missing (moved or deleted): they are left out
+        self.missing = missing
         labelled = [i for i in items if i.label is not None]
         self.class_sizes: dict[str, int] = {}
         for item in labelled:
@@ -149,6 +152,11 @@ class AugmentDialog(QDialog):
         self.workers_spin.setToolTip("Worker processes (one per core uses the whole machine)")
         self.estimate_label = QLabel()
         self.estimate_label.setStyleSheet("font-weight: 600;")
+        self.missing_label = QLabel()
+        self.missing_label.setObjectName("missingSources")
+        self.missing_label.setWordWrap(True)
+        themed_style_sheet(self.missing_label, ink_sheet(WARNING_INK))
+        self.missing_label.hide()
 
         form = QFormLayout()
         form.addRow("Make", make)
@@ -168,6 +176,7 @@ class AugmentDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
+        layout.addWidget(self.missing_label)
         layout.addWidget(self.buttons)
         for signal in (self.per_item_spin.valueChanged, self.balance_spin.valueChanged, self.per_item_radio.toggled,
                        self.all_radio.toggled):
@@ -184,17 +193,41 @@ class AugmentDialog(QDialog):
             workers=self.workers_spin.value(),
         )
 
+    def scope(self) -> list[Item]:
+        """The items the job will augment: all or the selected ones, less those whose file is missing."""
+        items = self.selected if self.selected_radio.isChecked() else self.items
+        return [i for i in items if i.key not in self.missing] if self.missing else items
+
     def estimate(self) -> int:
-        options = self.options()
-        items = self.selected if options.selected_only else self.items
-        return planned_variants(items, options, self.class_sizes)
+        return planned_variants(self.scope(), self.options(), self.class_sizes)
 
     def _update_estimate(self) -> None:
         n = self.estimate()
         self.estimate_label.setText(f"About {plural(n, 'new candidate')}")
         self.per_item_spin.setEnabled(self.per_item_radio.isChecked())
         self.balance_spin.setEnabled(self.balance_radio.isChecked())
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(n > 0)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(n > 0)
+        warning = self._missing_warning()
+        self.missing_label.setText(warning)
+        self.missing_label.setVisible(bool(warning))
+        ok.setToolTip(warning if n == 0 and warning else "")
+
+    def _missing_warning(self) -> str:
+        """What the missing source files mean for this run, or "" when none is in scope."""
+        if not self.missing:
+            return ""
+        items = self.selected if self.selected_radio.isChecked() else self.items
+        gone = [i.key for i in items if i.key in self.missing]
+        if not gone:
+            return ""
+        fix = ("Put the files back where the project expects them, or make a new project where the dataset is "
+               "now, to augment them.")
+        if len(gone) == len(items):
+            return (f"The source files of all {plural(len(items), 'item')} are missing (moved or deleted since the "
+                    f"project was made, e.g. {gone[0]}): there is nothing to augment. {fix}")
+        return (f"{len(gone):,} of the {plural(len(items), 'item')} have a missing source file (moved or deleted "
+                f"since the project was made, e.g. {gone[0]}): they are left out. {fix}")
 
 
 # ---- the controller --------------------------------------------------------------------------------------
@@ -326,14 +359,28 @@ class AugmentController(QObject):
             return
         items = session.items.items()
         selected = self._selected_items()
-        dialog = AugmentDialog(self._policy_name(), policy.modality, items, selected, self._seed(), self._parent_widget)
+        missing = self.missing_sources(items)
+        dialog = AugmentDialog(self._policy_name(), policy.modality, items, selected, self._seed(), self._parent_widget,
+                               missing)
         try:
             if not self.ask_options(dialog):
                 return
             options = dialog.options()
+            scope = dialog.scope()
         finally:
             dialog.deleteLater()
-        self.run(policy, options, [i.key for i in selected] if options.selected_only else None)
+        # Items whose file is gone are left out (each would fail); None: every item of the project.
+        keys = [i.key for i in scope] if options.selected_only or missing else None
+        self.run(policy, options, keys)
+
+    def missing_sources(self, items: list[Item]) -> frozenset[str]:
+        """Keys of the image items whose source file the project's source check found missing (a text
+        item keeps its text in the project: it needs no file)."""
+        check = self.session.source_check
+        if check is None or not check.missing:
+            return frozenset()
+        gone = set(check.missing)
+        return frozenset(i.key for i in items if i.modality == "image" and i.path in gone)
 
     def _offer_project(self, dataset: str) -> None:
         path = self.ask_create_project(self._parent_widget, dataset)  # type: ignore[arg-type]

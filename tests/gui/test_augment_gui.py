@@ -282,3 +282,56 @@ def test_a_project_is_suggested_beside_the_dataset_unless_that_is_the_apps_own_f
             assert suggested_project_path(str(locked / "set")) == str(home / "set.genaug")
     finally:
         locked.chmod(0o700)
+
+
+# ---- a project whose source files moved (user trial) --------------------------------------------------------
+def _items(n: int) -> list[Item]:
+    return [Item(f"cat/{i}.png", f"cat/{i}.png", "image", "cat", "", 0) for i in range(n)]
+
+
+def test_dialog_warns_with_the_count_of_missing_sources_and_leaves_them_out(qtbot) -> None:
+    items = _items(5)
+    dialog = AugmentDialog("Images: light", "image", items, items[:2], 0, missing=frozenset({"cat/0.png", "cat/3.png"}))
+    qtbot.addWidget(dialog)
+    dialog.per_item_spin.setValue(2)
+    assert not dialog.missing_label.isHidden()
+    text = dialog.missing_label.text()
+    assert text.startswith("2 of the 5 items have a missing source file") and "cat/0.png" in text
+    assert "left out" in text
+    assert dialog.estimate() == 2 * 3 and [i.key for i in dialog.scope()] == ["cat/1.png", "cat/2.png", "cat/4.png"]
+    dialog.selected_radio.setChecked(True)  # cat/0 and cat/1: one gone
+    assert dialog.missing_label.text().startswith("1 of the 2 items") and dialog.estimate() == 2
+    everything = AugmentDialog("p", "image", items[:2], [], 0, missing=frozenset({"cat/0.png", "cat/1.png"}))
+    qtbot.addWidget(everything)
+    ok = everything.buttons.button(everything.buttons.StandardButton.Ok)
+    assert not ok.isEnabled() and "nothing to augment" in ok.toolTip()
+    assert everything.missing_label.text().startswith("The source files of all 2 items are missing")
+    fine = AugmentDialog("p", "image", items, [], 0)
+    qtbot.addWidget(fine)
+    assert fine.missing_label.isHidden() and fine.buttons.button(fine.buttons.StandardButton.Ok).isEnabled()
+
+
+def test_augment_with_moved_sources_warns_first_and_augments_the_rest(qtbot, make_window, image_folder: Path,
+                                                                      tmp_path: Path, monkeypatch) -> None:
+    project_dir = make_project(image_folder, tmp_path / "pets.genaug")
+    for name in ("cat/cat_01.png", "cat/cat_02.png", "dog/dog_00.png"):
+        (image_folder / name).unlink()
+    warnings: list[str] = []
+
+    def accept(dialog: AugmentDialog) -> bool:
+        dialog.per_item_spin.setValue(1)
+        dialog.workers_spin.setValue(1)
+        warnings.append(dialog.missing_label.text() if not dialog.missing_label.isHidden() else "")
+        return True
+
+    monkeypatch.setattr(AugmentController, "ask_options", staticmethod(accept))
+    window = make_window()
+    window.open_path(str(project_dir))
+    wait_loaded(qtbot, window)
+    qtbot.waitUntil(lambda: window.session.source_check is not None, timeout=10_000)
+    window.augmentation.editor.augment_button.click()
+    wait_augmented(qtbot, window)
+    assert warnings and warnings[0].startswith("3 of the 11 items have a missing source file")
+    result = window.augmentation.controller.last_result
+    # 8 items left: 7 good ones make a variant each; only the undecodable one fails (not the 3 missing ones)
+    assert result.created == GOOD_IMAGES - 3 and len(result.failures) == 1
