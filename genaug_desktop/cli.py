@@ -114,15 +114,20 @@ def _plural(n: int, word: str) -> str:
 # ---- commands -------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
     from genaug_desktop.core.datasets import DatasetError, scan_job
+    from genaug_desktop.core.datasets.model import printable_path
 
     try:
         result = _run(scan_job(args.dataset, _scan_options(args)), quiet=args.json)
     except DatasetError as exc:
         raise UsageError(str(exc)) from None
+    shown = os.path.abspath(os.path.expanduser(args.dataset))  # the file of a CSV/JSONL dataset
+    unusable = result.unusable_reason(shown)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        if unusable:
+            raise UsageError(unusable)
         return 0
-    print(f"{result.root}: {result.modality} dataset, {_plural(len(result.items), 'item')}")
+    print(f"{printable_path(shown)}: {result.modality} dataset, {_plural(len(result.items), 'item')}")
     counts = result.class_counts()
     if counts:
         print(f"{_plural(len(counts), 'class')}:")
@@ -138,6 +143,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             print(f"  {p.describe()}")
     else:
         print("no problems")
+    if unusable:  # every problem is listed above; the one line says what that means
+        raise UsageError(unusable)
     return 0
 
 
@@ -182,9 +189,32 @@ def cmd_status(args: argparse.Namespace) -> int:
         if status[key]:
             parts = ", ".join(f"{k}: {v:,}" for k, v in status[key].items())
             print(f"  {key.replace('_', ' ')}: {parts}")
+    _print_class_table(status)
     if not check.ok:
         print(f"warning: {check.summary()}", file=sys.stderr)
+        if check.missing and len(check.missing) == check.checked:
+            print(f"  every source file is missing: did the dataset move? "
+                  f"genaug relink {args.project} NEW_DATASET_PATH points the project at its new place", file=sys.stderr)
     return 0
+
+
+def _print_class_table(status: dict[str, Any]) -> None:
+    """Items and candidates (by status) per class."""
+    classes: dict[str, int] = dict(status["classes"])
+    if status.get("unlabeled") and classes:
+        classes[""] = status["unlabeled"]
+    by_class_status: dict[str, dict[str, int]] = status.get("by_class_status", {})
+    labels = list(classes) + [c for c in by_class_status if c not in classes]
+    if not labels:
+        return
+    shown = {c: c or "(unlabeled)" for c in labels}
+    width = max(5, *(len(v) for v in shown.values()))
+    print("by class:")
+    print(f"  {'class':<{width}}  {'items':>8}  {'pending':>8}  {'accepted':>8}  {'rejected':>8}")
+    for c in labels:
+        per = by_class_status.get(c, {})
+        print(f"  {shown[c]:<{width}}  {classes.get(c, 0):>8,}  {per.get('pending', 0):>8,}  "
+              f"{per.get('accepted', 0):>8,}  {per.get('rejected', 0):>8,}")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -195,6 +225,13 @@ def cmd_list(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     if args.json:
         print(json.dumps([c.to_json() for c in candidates], ensure_ascii=False, indent=2))
+        return 0
+    if not candidates:  # on stderr: stdout stays one line per candidate for scripts
+        wanted = " ".join(w for w in (args.status, args.origin) if w)
+        if wanted:
+            print(f"no {wanted} candidates ('genaug status {args.project}' shows what there is)", file=sys.stderr)
+        else:
+            print("no candidates yet (make some with 'genaug augment' or 'genaug sample')", file=sys.stderr)
         return 0
     for c in candidates:
         reason = f"  ({c.reason})" if c.reason else ""
@@ -263,6 +300,8 @@ def cmd_augment(args: argparse.Namespace) -> int:
     policy = _load_policy(args.policy)
     if args.per_item is not None and args.per_item < 0:
         raise UsageError("--per-item must be 0 or more")
+    if args.balance is not None and args.balance < 0:
+        raise UsageError("--balance TARGET must be 1 or more (or no TARGET: the largest class)")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be 1 or more")
     engine = _engine(args)
@@ -271,17 +310,97 @@ def cmd_augment(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.policy} is a {policy.modality} policy, but {args.project} holds {project.modality}")
         targets = None
         if args.balance is not None:
-            from genaug_desktop.core.augment import class_balance_targets
-
-            targets = class_balance_targets(project, args.balance or None)
+            targets = _balance_targets(project, args.balance or None)
+            if targets is None:
+                return 0
         job = augment_job(
             project, policy, per_item=args.per_item if args.per_item is not None else 1, seed=args.seed,
             targets=targets, workers=args.workers, engine=engine,
         )
-        result = _run(job)
-    print(result.summary())
-    for key, reason in result.failures[:20]:
-        print(f"  {key}: {reason}", file=sys.stderr)
+        before = _variants_made(project, policy, args.seed)
+        try:
+            result = _run(job)
+        except KeyboardInterrupt as exc:
+            kept = _variants_made(project, policy, args.seed) - before
+            raise KeyboardInterrupt(
+                f"{str(exc) or 'interrupted'}; the {_plural(kept, 'candidate')} made before that {'is' if kept == 1 else 'are'} kept; "
+                f"run the same command again (same --policy and --seed {args.seed}) to make the rest"
+            ) from None
+        print(result.summary())
+        all_failed = bool(result.failures) and not result.created and not result.skipped_existing
+        shown = 3 if all_failed else 20  # when all failed, the last line says why; a few examples do
+        for key, reason in result.failures[:shown]:
+            print(f"  {key}: {reason}", file=sys.stderr)
+        if len(result.failures) > shown:
+            print(f"  ... and {len(result.failures) - shown:,} more", file=sys.stderr)
+        if all_failed:
+            print(f"genaug augment: {_why_all_failed(project, args.project, result.failures)}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _variants_made(project: Any, policy: Any, seed: int) -> int:
+    return sum(len(v) for v in project.existing_variants(policy.sha256, seed).values())
+
+
+def _balance_targets(project: Any, target: int | None) -> dict[str, int] | None:
+    """Per-class targets for --balance; None (after saying why) when there is nothing to make."""
+    from genaug_desktop.core.augment import class_balance_targets
+
+    counts = project.class_counts()
+    if not counts:
+        raise UsageError("--balance needs labelled items, and this project's items have no class; use --per-item N")
+    targets = class_balance_targets(project, target)
+    if all(targets[c] <= n for c, n in counts.items()):
+        smallest, largest = min(counts.values()), max(counts.values())
+        if target is None:
+            print(f"0 candidates made: the classes are already balanced at {largest:,} items each "
+                  "(give --balance TARGET to grow them all)")
+        else:
+            print(f"0 candidates made: every class already has {target:,} items or more "
+                  f"(the smallest has {smallest:,}); give a larger --balance TARGET")
+        return None
+    return targets
+
+
+def _why_all_failed(project: Any, project_arg: str, failures: list[tuple[str, str]]) -> str:
+    """One line for a job in which every item failed: missing sources, or the commonest reason."""
+    from collections import Counter
+
+    check = project.check_sources()
+    if check.missing:
+        n, total = len(check.missing), check.checked
+        moved = " (did the dataset move?" if n == total else " ("
+        return (
+            f"every item failed: {n:,} of {total:,} source files are missing{moved} "
+            f"'genaug relink {project_arg} NEW_DATASET_PATH' points the project at its new place)"
+        )
+    reason, n = Counter(r for _k, r in failures).most_common(1)[0]
+    return f"every item failed; {n:,} of {len(failures):,} with: {reason}"
+
+
+def cmd_relink(args: argparse.Namespace) -> int:
+    from genaug_desktop.core.store import ProjectError, relink_job
+
+    with _open_project(args.project) as project:
+        old = project.dataset_path
+        try:
+            report = _run(relink_job(project, args.dataset, dry_run=args.dry_run), quiet=args.json)
+        except ProjectError as exc:
+            raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    elif report.unchanged_location:
+        print(f"{args.project} already uses {report.dataset_path}: {report.counts()}")
+    elif args.dry_run:
+        print(f"would point {args.project} at {report.dataset_path} (now {old}): {report.counts()}; nothing was changed")
+    else:
+        print(f"{args.project} now uses {report.dataset_path} (was {old}): {report.counts()}")
+    for what, paths in (("missing", report.missing), ("changed", report.changed)):
+        for rel in paths[:10]:
+            print(f"  {what}: {rel}", file=sys.stderr)
+        if len(paths) > 10:
+            print(f"  ... and {len(paths) - 10:,} more {what}", file=sys.stderr)
     return 0
 
 
@@ -370,9 +489,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("augment", help="make augmented candidates with a policy")
     p.add_argument("project")
     p.add_argument("--policy", required=True, metavar="POLICY.json")
-    p.add_argument("--per-item", type=int, metavar="N", help="variants per item (default 1)")
-    p.add_argument("--balance", type=int, nargs="?", const=0, metavar="TARGET",
-                   help="instead of --per-item: bring every class up to TARGET items (default: the largest class)")
+    how_many = p.add_mutually_exclusive_group()
+    how_many.add_argument("--per-item", type=int, metavar="N", help="variants per item (default 1)")
+    how_many.add_argument("--balance", type=int, nargs="?", const=0, metavar="TARGET",
+                          help="instead of --per-item: bring every class up to TARGET items (default: the largest class)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--workers", type=int, metavar="W", help="worker processes (default: every core)")
     _add_engine_options(p)
@@ -385,6 +505,17 @@ def build_parser() -> argparse.ArgumentParser:
     for name in _COMMAND_MODULES:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name).register(sub, _COMMON)
+
+    p = sub.add_parser(
+        "relink", help="point a project at its dataset's new place (after the dataset was moved)",
+        description="Check the dataset at NEW_DATASET_PATH against the content hashes the project holds and, when "
+                    "files match, make the project use it. The dataset is only read; nothing changes if none match.",
+    )
+    p.add_argument("project")
+    p.add_argument("dataset", metavar="NEW_DATASET_PATH", help="the dataset folder (or the CSV/JSONL/TXT file) at its new place")
+    p.add_argument("--dry-run", action="store_true", help="report what matches, change nothing")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.set_defaults(func=cmd_relink)
 
     p = sub.add_parser("decide", help="accept or reject candidates by id")
     p.add_argument("project")

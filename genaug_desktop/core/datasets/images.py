@@ -202,14 +202,15 @@ def check_source(path: str, sha256: str) -> None:
         with open(path, "rb") as fh:
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
     except FileNotFoundError:
-        raise ImageProblem("the source file is missing (moved or deleted since the project was made)") from None
+        raise ImageProblem("the source file is missing (moved or deleted since the project was made; "
+                           "if the dataset moved, relink the project to its new place)") from None
     except PermissionError:
         raise ImageProblem("permission denied") from None
     except OSError as exc:
         raise ImageProblem(f"cannot read file: {exc.strerror or exc}") from None
     if digest != sha256:
         raise ImageProblem("the source file changed since the project was made (its content is not what was "
-                           "scanned); scan the dataset again to use it")
+                           "scanned); restore the original file to use it, or make a new project for the new data")
 
 
 def load_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS, draft: tuple[int, int] | None = None) -> Image.Image:

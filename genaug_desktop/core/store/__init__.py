@@ -8,5 +8,7 @@ from genaug_desktop.core.store.project import (
     init_project_job,
     is_project_dir,
 )
+from genaug_desktop.core.store.relink import RelinkReport, relink, relink_job
 
-__all__ = ["Candidate", "Project", "ProjectError", "SourceCheck", "init_project_job", "is_project_dir"]
+__all__ = ["Candidate", "Project", "ProjectError", "SourceCheck", "init_project_job", "is_project_dir", "RelinkReport", "relink",
+           "relink_job"]

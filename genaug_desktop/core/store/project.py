@@ -312,9 +312,13 @@ class Project:
         return os.path.join(self.path, "blobs")
 
     def set_meta(self, key: str, value: str) -> None:
+        self.set_meta_values({key: value})
+
+    def set_meta_values(self, values: dict[str, str]) -> None:
+        """Store several meta values in one transaction (all or none)."""
         with self.transaction():
-            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-        self._meta[key] = value
+            self._db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(values.items()))
+        self._meta.update(values)
 
     # ---- items -------------------------------------------------------------------------------
     def add_items(self, items: Iterable[Item]) -> int:
@@ -480,8 +484,13 @@ class Project:
             by_class = dict(
                 q("SELECT COALESCE(label, ''), COUNT(*) FROM candidates GROUP BY label ORDER BY label").fetchall()
             )
+            by_class_status: dict[str, dict[str, int]] = {}
+            for label, st, n in q("SELECT COALESCE(label, ''), status, COUNT(*) FROM candidates GROUP BY 1, 2 ORDER BY 1"):
+                by_class_status.setdefault(label, {s: 0 for s in STATUSES})[st] = n
+            unlabeled = int(q("SELECT COUNT(*) FROM items WHERE label IS NULL").fetchone()[0])
             problems = int(q("SELECT COUNT(*) FROM problems").fetchone()[0])
         return {
+            "by_class_status": by_class_status, "unlabeled": unlabeled,
             "items": items, "candidates": candidates, "by_status": by_status, "by_origin": by_origin,
             "by_rule": by_rule, "by_round": by_round, "by_class": by_class,
             "classes": self.class_counts(), "problems": problems,
