@@ -51,7 +51,10 @@ class PolicyTransform:
     """Applies a policy (a :class:`Policy`, a policy file path or dict) with per-sample seeds.
 
     ``transform(x, index, epoch=None, label=None)`` returns the augmented ``x`` (PIL in -> PIL
-    out, uint8 array -> array, str -> str); ``epoch`` defaults to the one set with
+    out, uint8 array -> array, float array in [0, 1] -> float32 array in [0, 1], str -> str). Float
+    arrays (an npz export made with ``--normalize 0-1``) go through the ops as uint8 (``x * 255``,
+    rounded), so they come back on the 1/255 grid; floats outside [0, 1] (``mean/std``, ``l1``,
+    ``l2``) are refused with a :class:`ValueError` that names the export option to use. ``epoch`` defaults to the one set with
     :meth:`set_epoch`; ``label`` feeds the steps with a ``when`` on the label (:class:`ExportDataset`
     passes each sample's label). ``transform.apply(...)`` also returns the drawn op chain.
     Picklable (the policy travels as JSON).
@@ -71,7 +74,10 @@ class PolicyTransform:
     def apply(
         self, x: Any, index: int, epoch: int | None = None, label: str | None = None,
     ) -> tuple[Any, list[dict[str, Any]]]:
-        return apply_policy(self.policy, x, self.seed_for(index, epoch), label=label)
+        seed = self.seed_for(index, epoch)
+        if isinstance(x, np.ndarray) and self.policy.modality == "image" and x.dtype.kind == "f":
+            return _apply_to_unit_floats(self.policy, x, seed, label)
+        return apply_policy(self.policy, x, seed, label=label)
 
     def __call__(self, x: Any, index: int, epoch: int | None = None, label: str | None = None) -> Any:
         return self.apply(x, index, epoch, label)[0]
@@ -86,6 +92,27 @@ class PolicyTransform:
 
     def __repr__(self) -> str:
         return f"PolicyTransform({self.policy.name or self.policy.sha256[:12]!r}, base_seed={self.base_seed})"
+
+
+#: why a policy cannot augment normalised pixels, and what to do instead
+NORMALISED_HINT = (
+    "a PolicyTransform augments pixels as uint8 or as floats in [0, 1]; export with '--normalize none' "
+    "(or '--normalize 0-1') and normalise in your training code after the transform"
+)
+
+
+def _apply_to_unit_floats(policy: Policy, x: np.ndarray, seed: int, label: str | None) -> tuple[Any, list[dict[str, Any]]]:
+    """A float image in [0, 1] through the policy's uint8 ops, and back to float32 in [0, 1]."""
+    if x.size and not (np.isfinite(x).all() and float(x.min()) >= 0.0 and float(x.max()) <= 1.0):
+        raise ValueError(
+            f"this float image has values from {float(np.nanmin(x)):.3g} to {float(np.nanmax(x)):.3g}, not [0, 1] "
+            f"(normalised with mean/std, l1 or l2?): {NORMALISED_HINT}"
+        )
+    one_channel = x.ndim == 3 and x.shape[2] == 1
+    pixels = np.rint((x[..., 0] if one_channel else x) * 255.0).astype(np.uint8)
+    out, chain = apply_policy(policy, pixels, seed, label=label)
+    back = out.astype(np.float32) / np.float32(255.0)
+    return (back[..., None] if one_channel and back.ndim == 2 else back), chain
 
 
 class ExportDataset:
@@ -133,6 +160,10 @@ class ExportDataset:
             self.reader = path
         else:
             self.reader = ExportReader(path, split=split, verify=verify)
+        normalize = str((self.reader.manifest.get("options") or {}).get("normalize") or "none")
+        if isinstance(transform, PolicyTransform) and self.reader.modality == "image" and normalize not in ("none", "0-1"):
+            # Fail here, not from inside a DataLoader worker at the first batch.
+            raise ValueError(f"{self.reader.path} is an npz export made with '--normalize {normalize}': {NORMALISED_HINT}")
         self.transform = transform
         self.output = output
         self.image_dtype = image_dtype

@@ -222,3 +222,53 @@ def test_policy_transform_gets_each_samples_label(exports):
     t = PolicyTransform(CONDITIONAL_POLICY)
     img = reader.load_array(0)
     assert t.apply(img, 0, label="dog")[1][0]["skipped"] and "skipped" not in t.apply(img, 0, label="cat")[1][0]
+
+
+# ---- npz exports made with normalisation ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def normalised_npz(exports, tmp_path_factory):
+    """The image project exported as npz with each normalisation (``--normalize``)."""
+    from genaug_desktop.core.export import ExportOptions, export_job
+    from genaug_desktop.core.jobs import run_job
+    from genaug_desktop.core.store import Project
+
+    root = tmp_path_factory.mktemp("npz")
+    out = {}
+    with Project.open(exports["image_project"]) as project:
+        for norm in ("0-1", "mean/std", "l2"):
+            path = root / norm.replace("/", "")
+            run_job(export_job(project, ExportOptions(format="npz", include_originals=True, size=SIZE,
+                                                      normalize=norm), str(path)))
+            out[norm] = str(path)
+    return out
+
+
+def test_policy_transform_augments_an_npz_export_normalised_to_0_1(normalised_npz, exports):
+    policy = load_policy(IMAGE_POLICY)
+    ds = ExportDataset(normalised_npz["0-1"], transform=PolicyTransform(policy, base_seed=3))
+    plain = ExportDataset(exports["image:npz"], split="train", transform=PolicyTransform(policy, base_seed=3))
+    x, _ = ds[0]
+    assert x.dtype == torch.float32 and 0.0 <= float(x.min()) and float(x.max()) <= 1.0
+    assert tuple(x.shape) == tuple(plain[0][0].shape)
+    batch = next(iter(_loader(ds, 0)))
+    assert batch[0].shape[0] == 3
+    # on the 1/255 grid, as the uint8 ops left it
+    assert torch.equal(torch.round(x * 255) / 255, x)
+    raw = ExportDataset(normalised_npz["0-1"]).reader.load_array(0)
+    again, chain = PolicyTransform(policy, base_seed=3).apply(raw, 0, 0)
+    expected, _ = apply_policy(policy, np.rint(raw * 255).astype(np.uint8).squeeze(), sample_seed(3, 0, 0))
+    np.testing.assert_array_equal(np.rint(again * 255).astype(np.uint8).squeeze(), expected.squeeze())
+    assert again.dtype == np.float32 and again.shape == raw.shape and isinstance(chain, list)
+
+
+@pytest.mark.parametrize("norm", ["mean/std", "l2"])
+def test_policy_transform_on_a_standardised_npz_export_is_refused_when_the_dataset_is_made(normalised_npz, norm):
+    with pytest.raises(ValueError) as info:
+        ExportDataset(normalised_npz[norm], transform=PolicyTransform(load_policy(IMAGE_POLICY)))
+    message = str(info.value)
+    assert f"'--normalize {norm}'" in message and "'--normalize none'" in message
+    ExportDataset(normalised_npz[norm])  # without a policy it reads as stored
+    raw = ExportDataset(normalised_npz[norm]).reader.load_array(0)
+    if norm == "mean/std":  # values below 0: the transform alone refuses them too (l2 stays within [0, 1])
+        with pytest.raises(ValueError, match=r"not \[0, 1\].*--normalize none"):
+            PolicyTransform(load_policy(IMAGE_POLICY))(raw, 0)
