@@ -8,6 +8,10 @@ Run alone: ``python -m genaug_desktop.gui.dataset_browser [DATASET]``.
 
 from __future__ import annotations
 
+import os
+import time
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -29,7 +33,12 @@ from genaug_desktop.gui.models import ClassCountModel, ProblemListModel
 from genaug_desktop.gui.session import DatasetSession
 from genaug_desktop.gui.timers import tracked_timer
 
+if TYPE_CHECKING:
+    from genaug_desktop.core.datasets.model import Problem
+
 FILTER_DELAY_MS = 150
+#: The same problem activated again within this many seconds is the same gesture (a double-click).
+REPEAT_S = 0.6
 
 
 def _section_label(text: str) -> QLabel:
@@ -44,7 +53,8 @@ def _section_label(text: str) -> QLabel:
 class DatasetBrowser(QWidget):
     """Dataset name, filter box, class list ("All" + each class with its count) and problems.
 
-    ``problem_activated(Problem)`` fires when a problem is double-clicked or activated.
+    ``problem_activated(Problem)`` fires when a problem is clicked, double-clicked or activated (once a gesture);
+    :meth:`problem_file` says where its file is, for the details panel (:meth:`DetailsPanel.show_problem`).
     """
 
     problem_activated = Signal(object)
@@ -52,6 +62,7 @@ class DatasetBrowser(QWidget):
     def __init__(self, session: DatasetSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self._last_shown: tuple[Problem | None, float] = (None, 0.0)
 
         self.name_label = QLabel("No dataset")
         name_font = QFont(self.name_label.font())
@@ -93,6 +104,8 @@ class DatasetBrowser(QWidget):
         self.problem_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.problem_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.problem_view.setMouseTracking(True)
+        # A click shows the problem (the details panel, or its item in the grid); so do Enter and a double-click.
+        self.problem_view.clicked.connect(self._on_problem_activated)
         self.problem_view.activated.connect(self._on_problem_activated)
         self.problem_view.doubleClicked.connect(self._on_problem_activated)
         self.no_problems = QLabel("No problems found.")
@@ -197,8 +210,18 @@ class DatasetBrowser(QWidget):
 
     def _on_problem_activated(self, index: QModelIndex) -> None:
         problem = index.data(ProblemListModel.ProblemRole)
-        if problem is not None:
-            self.problem_activated.emit(problem)
+        if problem is None:
+            return
+        now = time.monotonic()
+        if problem == self._last_shown[0] and now - self._last_shown[1] < REPEAT_S:
+            return  # a double-click is also a click (and Enter both activates and ...): say it once
+        self._last_shown = (problem, now)
+        self.problem_activated.emit(problem)
+
+    def problem_file(self, problem: Problem) -> str:
+        """Where *problem*'s file is on disk (problem paths are relative to the dataset's folder)."""
+        root = self.session.items.root
+        return os.path.join(root, *problem.path.split("/")) if root else problem.path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,10 @@ The large image is decoded in the background through the worker (newest selectio
 through the grid quickly never queues up decodes), never on the GUI thread. Text items show their
 full text.
 
+A problem of the dataset (a file the scan skipped) can be shown too (:meth:`DetailsPanel.show_problem`):
+its path, reason, line and size, and the file itself when it can be shown at all (the image, or the
+text around the bad line), read in a job thread as well.
+
 Run alone: ``python -m genaug_desktop.gui.details [DATASET]`` (shows the first item).
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -28,16 +33,73 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.core.formatting import human_bytes
+from genaug_desktop.gui.colors import ERROR_INK, ink_sheet, themed_style_sheet
 from genaug_desktop.gui.models import item_name
 from genaug_desktop.gui.thumbnails import image_from_raw
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 
 if TYPE_CHECKING:
-    from genaug_desktop.core.datasets.model import Item
+    from genaug_desktop.core.datasets.model import Item, Problem
     from genaug_desktop.core.jobs import CancelToken
 
 #: Longest side of the decoded preview; larger images are reduced while decoding.
 PREVIEW_SIDE = 1024
+#: How much of a problem text file is read to show it (around the bad line when there is one).
+TEXT_PEEK_BYTES = 256 * 1024
+TEXT_CONTEXT_LINES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemFile:
+    """What a problem's file holds, as far as it can be shown: an image, some text, or why neither."""
+
+    size: int | None
+    image: tuple[int, int, str, bytes] | None = None
+    text: str | None = None
+    note: str = ""
+
+
+def inspect_problem_file(path: str, line: int | None, cancel: CancelToken) -> ProblemFile:
+    """Read what can be shown of *path* (runs in a job thread): the image, else the text (the lines
+    around *line*), else a note saying why nothing can be shown."""
+    from genaug_desktop.core.datasets.model import IMAGE_EXTENSIONS, TEXT_EXTENSIONS
+    from genaug_desktop.gui.worker import describe_error
+
+    cancel.raise_if_cancelled()
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        return ProblemFile(None, note=f"The file cannot be read: {exc.strerror or exc}.")
+    if not os.path.isfile(path):
+        return ProblemFile(None, note="This is not a file.")
+    if size == 0:
+        return ProblemFile(0, note="The file is empty: there is nothing to show.")
+    ext = os.path.splitext(path)[1].lower()
+    image_error = ""
+    if ext not in TEXT_EXTENSIONS:
+        try:
+            return ProblemFile(size, image=decode_preview(path, cancel))
+        except Exception as exc:  # (shown to the person: why the file is a problem is why it cannot show)
+            image_error = describe_error(exc)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(TEXT_PEEK_BYTES)
+    except OSError as exc:
+        return ProblemFile(size, note=f"The file cannot be read: {exc.strerror or exc}.")
+    text = head.decode("utf-8", errors="replace")
+    if b"\0" in head or (ext in IMAGE_EXTENSIONS and image_error) or (ext not in TEXT_EXTENSIONS and text.count("\ufffd") > 8):
+        return ProblemFile(size, note=f"The file cannot be shown: {image_error or 'it is neither an image nor text'}.")
+    return ProblemFile(size, text=_text_around(text, line, size > len(head)))
+
+
+def _text_around(text: str, line: int | None, cut: bool) -> str:
+    lines = text.splitlines()
+    if line is None or not 1 <= line <= len(lines):
+        return text + ("\n…" if cut else "")
+    first = max(1, line - TEXT_CONTEXT_LINES)
+    last = min(len(lines), line + TEXT_CONTEXT_LINES)
+    width = len(str(last))
+    return "\n".join(f"{'›' if n == line else ' '} {n:>{width}}  {lines[n - 1]}" for n in range(first, last + 1))
 
 
 def decode_preview(path: str, cancel: CancelToken) -> tuple[int, int, str, bytes]:
@@ -101,11 +163,12 @@ class DetailsPanel(QWidget):
     preview_failed = Signal(str, str)
     preview_ready = Signal(str)
 
-    FIELDS = ("Key", "Path", "Label", "Size", "Dimensions", "Format", "Mode", "Line", "SHA-256")
+    FIELDS = ("Problem", "Key", "Path", "Label", "Size", "Dimensions", "Format", "Mode", "Line", "SHA-256")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.item: Item | None = None
+        self.problem: Problem | None = None
         self.path: str | None = None
         self._jobs = JobSlot(self)
 
@@ -146,6 +209,8 @@ class DetailsPanel(QWidget):
             value.setMinimumWidth(60)
             if field == "SHA-256":
                 value.setFont(mono)
+            if field == "Problem":
+                themed_style_sheet(value, ink_sheet(ERROR_INK))
             form.addRow(name, value)
             self.values[field] = value
         self._form = form
@@ -168,6 +233,7 @@ class DetailsPanel(QWidget):
     def show_item(self, item: Item | None, path: str | None = None, selected: int = 1) -> None:
         """Show *item* (whose source file is *path*), or the empty state for None."""
         self.item = item
+        self.problem = None
         self.path = path
         self._jobs.abort()
         if item is None:
@@ -198,6 +264,32 @@ class DetailsPanel(QWidget):
         worker.errored.connect(self._on_failed)
         self._jobs.start(worker)
 
+    def show_problem(self, problem: Problem, path: str | None = None) -> None:
+        """Show a problem of the dataset (a file the scan skipped, *path* on disk): its reason, path,
+        line and size, and the file as far as it can be shown (read in a job thread)."""
+        self.item = None
+        self.problem = problem
+        self.path = path
+        self._jobs.abort()
+        self.title.setText(os.path.basename(problem.path.rstrip("/")) or problem.path)
+        self.subtitle.setText("problem · not in the dataset (the scan skipped it)")
+        values = {"Problem": problem.reason, "Key": problem.path, "Path": path or problem.path,
+                  "Line": str(problem.line) if problem.line is not None else ""}
+        for field in self.FIELDS:
+            text = values.get(field, "")
+            self.values[field].setText(_breakable(text) if field in ("Path", "Key") else text)
+            self.values[field].setToolTip(text if len(text) > 40 else "")
+        self._set_rows_visible({f for f, t in values.items() if t})
+        self.stack.setCurrentWidget(self.preview)
+        if path is None:
+            self.preview.set_image(None, "No file to show.")
+            return
+        self.preview.set_image(None, "Loading…")
+        worker = JobWorker(functools.partial(inspect_problem_file, path, problem.line), name="problem-file")
+        worker.returned.connect(self._on_problem_file)
+        worker.errored.connect(self._on_problem_failed)
+        self._jobs.start(worker)
+
     def is_loading(self) -> bool:
         return self._jobs.is_busy()
 
@@ -215,6 +307,7 @@ class DetailsPanel(QWidget):
             else f"{item.size:,} characters"
         )
         values = {
+            "Problem": "",
             "Key": item.key,
             "Path": path or item.path,
             "Label": item.label if item.label is not None else "(none)",
@@ -251,6 +344,26 @@ class DetailsPanel(QWidget):
             return
         self.preview.set_image(None, f"⚠ Cannot show this image\n\n{message}")
         self.preview_failed.emit(self.path, message)
+
+
+    def _on_problem_file(self, found: ProblemFile) -> None:
+        if self.sender() is not self._jobs.current or self.problem is None:
+            return
+        if found.size is not None:
+            self.values["Size"].setText(f"{human_bytes(found.size)} ({found.size:,} bytes)" if found.size >= 1024
+                                        else human_bytes(found.size))
+            self._form.setRowVisible(self.FIELDS.index("Size"), True)
+        if found.image is not None:
+            self.preview.set_image(image_from_raw(*found.image))
+        elif found.text is not None:
+            self.stack.setCurrentWidget(self.text_view)
+            self.text_view.setPlainText(found.text)
+        else:
+            self.preview.set_image(None, f"⚠ {found.note}")
+
+    def _on_problem_failed(self, message: str) -> None:
+        if self.sender() is self._jobs.current and self.problem is not None:
+            self.preview.set_image(None, f"⚠ The file cannot be shown: {message}")
 
 
 def _breakable(text: str) -> str:
