@@ -282,10 +282,25 @@ def _load_policy(path: str) -> Any:
         raise UsageError(f"{path}: {exc}") from None
 
 
+def _check_policy_for(policy: Any, policy_arg: str, project: Any, project_arg: str, command: str) -> None:
+    """A policy of the other modality is unusable (exit 2); a label in a step's ``when`` that the
+    project does not have is a warning on stderr (the step would never, or always, run)."""
+    from genaug_desktop.core.policy import label_warnings
+
+    if policy.modality != project.modality:
+        article = "an" if policy.modality == "image" else "a"
+        raise UsageError(f"{policy_arg} is {article} {policy.modality} policy, but {project_arg} holds {project.modality}")
+    for warning in label_warnings(policy, sorted(project.class_counts())):
+        print(f"genaug {command}: warning: {policy_arg}: {warning}", file=sys.stderr)
+
+
 def cmd_policy(args: argparse.Namespace) -> int:
     policy = _load_policy(args.policy)
     from genaug_desktop.core.policy import _walk
 
+    if args.project is not None:
+        with _open_project(args.project) as project:
+            _check_policy_for(policy, args.policy, project, args.project, "policy")
     n_ops = len(_walk(policy.steps))
     print(
         f"{args.policy}: valid {policy.modality} policy{' ' + repr(policy.name) if policy.name else ''} "
@@ -306,8 +321,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
         raise UsageError("--workers must be 1 or more")
     engine = _engine(args)
     with _open_project(args.project) as project:
-        if policy.modality != project.modality:
-            raise UsageError(f"{args.policy} is a {policy.modality} policy, but {args.project} holds {project.modality}")
+        _check_policy_for(policy, args.policy, project, args.project, "augment")
         targets = None
         if args.balance is not None:
             targets = _balance_targets(project, args.balance or None)
@@ -484,6 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
     policy_sub.required = True
     v = policy_sub.add_parser("validate", help="check a policy file; errors name the JSON path")
     v.add_argument("policy", metavar="POLICY.json")
+    v.add_argument("--project", metavar="PROJECT",
+                   help="also check it against a project: its modality, and labels in 'when' it does not have")
     v.set_defaults(func=cmd_policy)
 
     p = sub.add_parser("augment", help="make augmented candidates with a policy")
