@@ -23,12 +23,12 @@ def parse_splits(text: str) -> dict[str, float]:
         name = name.strip()
         if not sep or not name:
             raise ValueError(f"--split takes name=share pairs like train=0.8,val=0.2, not {text!r}")
+        if name in out:
+            raise ValueError(f"--split: {name} given twice ({text}); name each split once")
         try:
             out[name] = float(value)
         except ValueError:
             raise ValueError(f"--split: the share of {name!r} must be a number, not {value.strip()!r}") from None
-        if name in list(out)[:-1]:
-            raise ValueError(f"--split names {name!r} twice")
     return out
 
 
@@ -109,6 +109,8 @@ def cmd_export(args: argparse.Namespace, common: Any) -> int:
     options = ExportOptions(**kwargs)
     engine = common.engine(args)
     with common.open_project(args.project) as project:
+        if args.classes:
+            _check_classes(project, kwargs["classes"], UsageError)
         try:
             plan = plan_export(project, options, args.out)
             if args.dry_run:
@@ -133,6 +135,17 @@ def cmd_export(args: argparse.Namespace, common: Any) -> int:
     if len(result.skipped) > 20:
         print(f"  ... and {len(result.skipped) - 20:,} more (listed in manifest.json under 'skipped')", file=sys.stderr)
     return 0
+
+
+def _check_classes(project: Any, wanted: tuple[str, ...], usage_error: type[Exception]) -> None:
+    """--class names that no item or candidate has are a usage error naming the classes there are."""
+    known = set(project.class_counts())
+    known.update(label for (label,) in project.query("SELECT DISTINCT label FROM candidates WHERE label IS NOT NULL"))
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        names = ", ".join(repr(c) for c in unknown)
+        there = ", ".join(sorted(known)) if known else "none (the items have no labels)"
+        raise usage_error(f"no class{'es' if len(unknown) > 1 else ''} {names} in this project; classes are: {there}")
 
 
 def _print_plan(plan: Any, as_json: bool) -> None:

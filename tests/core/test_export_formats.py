@@ -386,8 +386,16 @@ def test_export_job_reports_progress_and_a_summary(tmp_path, image_project):
     assert seen[0].message == "Planning the export"
     assert seen[-1].done == seen[-1].total
     assert "Exported 20 samples" in result.summary()
-    assert " KB, in " in result.summary(), "a small export reads in KB, not as 0.0 MB"
+    assert " KB), in " in result.summary(), "a small export reads in KB, not as 0.0 MB"
     assert result.to_json()["by_split"] == {"train": 20}
+    # The files and bytes are those the manifest lists, so export and `genaug verify` agree.
+    from genaug_desktop.core.export.verify import verify_export
+
+    listed = json.loads((tmp_path / "x" / "manifest.json").read_text())["files"]
+    report = verify_export(str(tmp_path / "x"))
+    assert result.files == len(listed) == report.checked
+    assert result.bytes == sum(f["size"] for f in listed.values()) == report.bytes
+    assert f"{result.files:,} files listed in manifest.json" in result.summary()
 
 
 def test_originals_in_other_formats_are_copied_or_converted(tmp_path):

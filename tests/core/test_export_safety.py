@@ -394,7 +394,7 @@ def test_a_changed_source_and_a_damaged_blob_are_skipped_and_reported(tmp_path, 
         fh.write(data)
     result = do_export(project, tmp_path / "out", format="imagefolder", include_originals=True)
     assert dict(result.skipped) == {
-        f"item:{item.key}": "the source file changed since the project was made (re-scan the dataset)",
+        f"item:{item.key}": "the source file changed since the project was made; restore the original file, or make a new project for the changed dataset",
         f"cand:{blob.id}": "the image blob is damaged (its checksum does not match)",
     }
     manifest = read_manifest(tmp_path / "out")

@@ -27,7 +27,7 @@ def test_a_fresh_export_verifies(exported):
     report = verify_export(str(exported))
     assert report.ok and report.problems() == []
     assert report.checked == len(read_manifest(exported)["files"]) == 11
-    assert "all 11 files match" in report.summary()
+    assert "all 11 files listed in manifest.json match" in report.summary()
 
 
 def test_a_flipped_byte_is_found_and_named(exported):

@@ -39,12 +39,16 @@ def test_export_then_verify_the_design_md_command_line(tmp_path, project):
     proc = genaug("export", project, "--out", str(out), "--format", "imagefolder", "--include-originals",
                   "--split", "train=0.5,val=0.5", "--seed", "7")
     assert proc.returncode == 0, proc.stderr
+    exported = proc.stdout
     assert proc.stdout.startswith("Exported 12 samples (train ")
     assert " as imagefolder to " in proc.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["options"]["seed"] == 7 and manifest["options"]["splits"] == {"train": 0.5, "val": 0.5}
+    listed = len(manifest["files"])
+    assert f": {listed} files listed in manifest.json (" in exported  # as verify counts them
     proc = genaug("verify", str(out))
-    assert proc.returncode == 0 and "all 14 files match" in proc.stdout
+    assert proc.returncode == 0 and f"all {listed} files listed in manifest.json match" in proc.stdout
+    assert listed == 14
     again = genaug("export", project, "--out", str(out), "--format", "webdataset")
     assert "not empty" in assert_one_clear_line(again)
     proc = genaug("export", project, "--out", str(out), "--format", "webdataset", "--overwrite", "--json")
@@ -128,3 +132,17 @@ def test_text_export_as_csv(tmp_path):
         rows = list(csv.DictReader(fh))
     assert sorted((r["text"], r["label"]) for r in rows) == [("broke", "neg"), ("great, value", "pos")]
     assert genaug("verify", str(out)).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--split", "train=0.8,train=0.2"], "--split: train given twice"),
+        (["--class", "nope"], "no class 'nope' in this project; classes are: cat, dog"),
+        (["--class", "cat", "--class", "nope,x"], "no classes 'nope', 'x' in this project; classes are: cat, dog"),
+    ],
+)
+def test_odd_export_options_say_what_is_wrong(tmp_path, project, args, needle):
+    out = tmp_path / "out"
+    assert_one_clear_line(genaug("export", project, "--out", str(out), "--format", "imagefolder", *args), needle)
+    assert not out.exists()

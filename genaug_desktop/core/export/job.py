@@ -41,8 +41,8 @@ class ExportResult:
     format: str
     samples: int
     counts: dict[str, dict[str, dict[str, int]]]
-    files: int
-    bytes: int
+    files: int  # the files listed in the manifest, as `genaug verify` counts them (not manifest.json)
+    bytes: int  # their size
     seconds: float
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (uid, why)
     warnings: list[str] = field(default_factory=list)
@@ -60,7 +60,7 @@ class ExportResult:
         splits = ", ".join(f"{k} {v:,}" for k, v in self.by_split().items())
         text = (
             f"Exported {self.samples:,} samples ({splits}) as {self.format} to {self.destination}: "
-            f"{self.files:,} files, {human_bytes(self.bytes)}, in {self.seconds:.1f} s"
+            f"{self.files:,} files listed in {MANIFEST_NAME} ({human_bytes(self.bytes)}), in {self.seconds:.1f} s"
         )
         if self.replaced:
             text += " (replaced the earlier export)"
@@ -85,12 +85,15 @@ def _read(sample: Sample) -> tuple[bytes | None, str | None]:
         with open(sample.path, "rb") as fh:
             data = fh.read()
     except FileNotFoundError:
-        return None, "the file is missing" if sample.origin == "original" else "the image blob is missing"
+        if sample.origin == "original":
+            return None, "the source file is missing (if the dataset moved, relink the project to its new place)"
+        return None, "the image blob is missing"
     except OSError as exc:
         return None, f"cannot read {sample.path}: {exc.strerror or exc}"
     if sample.sha256 and hashlib.sha256(data).hexdigest() != sample.sha256:
         if sample.origin == "original":
-            return None, "the source file changed since the project was made (re-scan the dataset)"
+            return None, ("the source file changed since the project was made; restore the original file, "
+                          "or make a new project for the changed dataset")
         return None, "the image blob is damaged (its checksum does not match)"
     return data, None
 
@@ -462,6 +465,7 @@ def export_job(
             raise ExportError("nothing could be exported: every planned sample was unreadable "
                               f"(e.g. {skipped[0][0]}: {skipped[0][1]})" if skipped else "nothing could be exported")
         manifest = _manifest(project, plan, written, skipped, writer.layout(), writer.notes, normalization, recorder)
+        listed = (len(recorder.files), recorder.total_bytes)  # what the manifest lists (and verify checks)
         recorder.write_bytes(MANIFEST_NAME, dumps(manifest))
         yield Progress(total, total, "Making the export durable")
         files = sorted(recorder.files)
@@ -478,7 +482,7 @@ def export_job(
     assert recorder is not None
     result = ExportResult(
         destination=dest, format=opts.format, samples=len(written), counts=written.count_table(plan.splits),
-        files=len(recorder.files), bytes=recorder.total_bytes, seconds=time.monotonic() - started, skipped=skipped,
+        files=listed[0], bytes=listed[1], seconds=time.monotonic() - started, skipped=skipped,
         warnings=list(plan.warnings), cleaned=staging.cleaned, replaced=staging.replaced,
     )
     yield Progress(total, total, result.summary())

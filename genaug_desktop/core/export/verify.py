@@ -45,7 +45,8 @@ class VerifyReport:
 
     def summary(self) -> str:
         if self.ok:
-            return f"{self.path}: all {self.checked:,} files match the manifest ({human_bytes(self.bytes)} checked)"
+            return (f"{self.path}: all {self.checked:,} files listed in {MANIFEST_NAME} match "
+                    f"({human_bytes(self.bytes)} checked)")
         n = len(self.problems())
         return f"{self.path}: {n:,} problem{'s' if n != 1 else ''} ({len(self.mismatched)} changed, {len(self.missing)} missing, {len(self.extra)} extra)"
 
