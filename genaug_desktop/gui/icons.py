@@ -64,19 +64,33 @@ def tint_color(mode: QIcon.Mode, palette: QPalette | None = None) -> QColor:
 
 
 def render_svg(source: bytes, color: QColor, width: int, height: int) -> QImage:
-    """*source* with ``currentColor`` set to *color*, rendered on a transparent image of that size."""
-    from PySide6.QtSvg import QSvgRenderer  # QtSvg loads with the first icon painted
+    """*source* with ``currentColor`` set to *color*, rendered on a transparent image of that size.
+
+    Through Qt's SVG image plug-in (QImageReader), not PySide6.QtSvg: importing that module makes
+    PySide build every enum of its Qt namespace (~30 ms), and the toolbar's icons are painted in
+    the window's first frame."""
+    from PySide6.QtCore import QBuffer
+
+    from PySide6.QtGui import QImageReader
 
     # SVG colours are #RRGGBB; a translucent palette colour becomes the painter's opacity.
     tinted = source.replace(b"currentColor", color.name().encode("ascii"))
-    image = QImage(max(1, width), max(1, height), QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(0)
-    renderer = QSvgRenderer(QByteArray(tinted))
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setOpacity(color.alphaF())
-    renderer.render(painter, QRectF(0, 0, image.width(), image.height()))
-    painter.end()
+    width, height = max(1, width), max(1, height)
+    buffer = QBuffer()
+    buffer.setData(QByteArray(tinted))
+    reader = QImageReader(buffer, QByteArray(b"svg"))
+    reader.setScaledSize(QSize(width, height))
+    drawn = reader.read()
+    premultiplied = QImage.Format.Format_ARGB32_Premultiplied
+    if not drawn.isNull() and color.alpha() == 255:
+        return drawn.convertToFormat(premultiplied)  # (drawn on a transparent image already)
+    # Transparent pixels from zero bytes: QImage.fill's overloads make PySide build the Qt enums.
+    image = QImage(bytes(4 * width * height), width, height, 4 * width, premultiplied).copy()
+    if not drawn.isNull():
+        painter = QPainter(image)
+        painter.setOpacity(color.alphaF())
+        painter.drawImage(QRectF(0, 0, width, height), drawn)
+        painter.end()
     return image
 
 
@@ -116,8 +130,8 @@ class TintedSvgIconEngine(QIconEngine):
             try:
                 image = render_svg(svg_source(self.name), color, pixels, pixels)
             except IconMissing:
-                image = QImage(pixels, pixels, QImage.Format.Format_ARGB32_Premultiplied)
-                image.fill(0)
+                premultiplied = QImage.Format.Format_ARGB32_Premultiplied
+                image = QImage(bytes(4 * pixels * pixels), pixels, pixels, 4 * pixels, premultiplied).copy()
             pixmap = self._pixmaps[key] = QPixmap.fromImage(image)
         result = QPixmap(pixmap)
         result.setDevicePixelRatio(pixels / side if side else scale)

@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.gui.icons import icon
-from genaug_desktop.gui.message_bar import MessageBar
 from genaug_desktop.gui.resources import app_icon_path, sample_images_dir, sample_texts_file
 from genaug_desktop.gui.settings import DEFAULT_THUMBNAIL_SIZE, AppSettings
 from genaug_desktop.gui.theme import ThemeController
@@ -57,6 +56,7 @@ if TYPE_CHECKING:
     from genaug_desktop.gui.curation import CurationWorkspace
     from genaug_desktop.gui.generator_panel import GeneratorWorkspace
     from genaug_desktop.gui.dataset_browser import DatasetBrowser
+    from genaug_desktop.gui.message_bar import MessageBar
     from genaug_desktop.gui.details import DetailsPanel
     from genaug_desktop.gui.preview_grid import PreviewGrid
 
@@ -87,6 +87,7 @@ STAGE_GAP_MS = 15
 
 
 APP_TITLE = "genaug-desktop"
+TOOL_BUTTON_TEXT_BESIDE_ICON = 2  # Qt::ToolButtonTextBesideIcon (a test checks it against Qt)
 WORKSPACE_MIN_HEIGHT = 400
 DEFAULT_SIZE = (1280, 800)
 TEXT_FILE_FILTER = "Text datasets (*.txt *.csv *.tsv *.jsonl *.ndjson);;All files (*)"
@@ -148,7 +149,7 @@ class MainWindow(QMainWindow):
         self._session: DatasetSession | None = None
         self._painted = False
 
-        self.message_bar = MessageBar()
+        self._message_bar: MessageBar | None = None  # made after the first paint (see message_bar)
         self.welcome = WelcomePage()
         self._browser: DatasetBrowser | None = None
         self._grid: PreviewGrid | None = None
@@ -169,7 +170,7 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        column.addWidget(self.message_bar)
+        self._column = column  # the message bar goes on top of it
         column.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
@@ -531,14 +532,16 @@ class MainWindow(QMainWindow):
         The workspace's actions exist once a dataset is open; until then a disabled stand-in with
         the same icon and text keeps each place, so the toolbar does not change shape.
         """
-        from PySide6.QtCore import QSize, Qt
+        from PySide6.QtCore import QSize
 
         bar = self.toolbar = QToolBar("Main Toolbar", self)
         bar.setObjectName("mainToolbar")
         bar.setMovable(False)
         bar.setIconSize(QSize(20, 20))
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        # Qt::ToolButtonTextBesideIcon (2), through the property: the first use of PySide's Qt
+        # namespace builds all its ~90 enums (~30 ms), which the first paint does without.
+        bar.setProperty("toolButtonStyle", TOOL_BUTTON_TEXT_BESIDE_ICON)
+        self.addToolBar(bar)  # (the top area)
         own = {"open_dataset": self.open_dataset_action, "open_text": self.open_text_action,
                "open_project": self.open_project_action, "export": self.export_action}
         self._toolbar_slots: dict[str, QAction] = {}
@@ -686,6 +689,18 @@ class MainWindow(QMainWindow):
         assert self._session is not None
         return self._session
 
+    @property
+    def message_bar(self) -> MessageBar:
+        """The bar above the page for errors and notes. It is hidden until it has something to
+        say, and its module loads the shared colours (and with them every enum of PySide's ``Qt``
+        namespace, ~30 ms): it is made right after the first paint, or when first used."""
+        if self._message_bar is None:
+            from genaug_desktop.gui.message_bar import MessageBar
+
+            bar = self._message_bar = MessageBar()
+            self._column.insertWidget(0, bar)
+        return self._message_bar
+
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         if not self._painted:
@@ -693,8 +708,14 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self._after_first_paint)
 
     def _after_first_paint(self) -> None:
-        if not self._shut_down and self._session is None:
+        """What the first frame does not show: the message bar, the session, the system's colour
+        scheme (the theme guessed it from the palette; see ThemeController)."""
+        if self._shut_down:
+            return
+        _ = self.message_bar
+        if self._session is None:
             self._make_session()
+        self.theme.follow_system()
 
     def _make_session(self) -> None:
         from genaug_desktop.gui.session import DatasetSession
@@ -1062,7 +1083,8 @@ class MainWindow(QMainWindow):
             self._generators.shutdown()
         if self._augmentation is not None:
             self._augmentation.shutdown()
-        self.message_bar.shutdown()
+        if self._message_bar is not None:
+            self._message_bar.shutdown()
         if self._session is not None:
             self._session.shutdown()
         worker = sys.modules.get("genaug_desktop.gui.worker")

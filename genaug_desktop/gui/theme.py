@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from genaug_desktop.gui.settings import THEMES
@@ -70,6 +70,8 @@ def system_scheme() -> str:
     app = QGuiApplication.instance()
     if app is None:
         return "light"
+    from PySide6.QtCore import Qt  # (not at import: see ThemeController.set_preference)
+
     scheme = QGuiApplication.styleHints().colorScheme()
     return "dark" if scheme == Qt.ColorScheme.Dark else "light"
 
@@ -89,6 +91,8 @@ def _request_scheme(preference: str) -> None:
         if hasattr(hints, "unsetColorScheme"):
             hints.unsetColorScheme()
     elif hasattr(hints, "setColorScheme"):
+        from PySide6.QtCore import Qt
+
         hints.setColorScheme(Qt.ColorScheme.Dark if preference == "dark" else Qt.ColorScheme.Light)
 
 
@@ -121,6 +125,7 @@ class ThemeController(QObject):
         self._theme = "light"  # what the shared colours (gui.colors) start as
         self._light_style: str | None = None  # the platform style, to go back to from dark
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
+        self._scheme_known = False
         self.set_preference(preference)
 
     @property
@@ -134,13 +139,28 @@ class ThemeController(QObject):
 
     def set_preference(self, preference: str) -> None:
         """Follow the system ("system") or force "light" / "dark"; applies at once."""
-        effective_theme(preference)  # refuses an unknown name before anything changes
+        if preference not in THEMES:
+            effective_theme(preference)  # refuses an unknown name before anything changes
         if preference != self._preference:  # (the platform is asked only when the choice changes)
             _request_scheme(preference)
         self._preference = preference
-        self._apply(effective_theme(preference))
+        if preference == "system" and not self._scheme_known:
+            # Before the window's first paint: asking Qt for the scheme makes PySide build every
+            # enum of its Qt namespace (~30 ms). The platform's palette already follows a dark
+            # desktop; follow_system() asks properly once the window is painted.
+            self._apply("dark" if is_dark() else "light")
+        else:
+            self._apply(effective_theme(preference))
+
+    def follow_system(self) -> None:
+        """Ask the platform for its colour scheme now (the window calls this after its first
+        paint) and follow it when the preference is "system"."""
+        if not self._scheme_known:
+            self._scheme_known = True
+            self._on_scheme_changed()
 
     def _on_scheme_changed(self, _scheme: object = None) -> None:
+        self._scheme_known = True
         if self._preference == "system":
             self._apply(system_scheme())
 

@@ -9,7 +9,7 @@ import html
 import os
 import sys
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -144,8 +144,10 @@ class WelcomePage(QWidget):
         recent.setSpacing(8)
         recent.addWidget(_heading("Recent"))
         # Either the note or the list shows; each takes the height, so the heading stays on top.
-        recent.addWidget(self.recent_empty, 1, Qt.AlignmentFlag.AlignTop)
+        recent.addWidget(self.recent_empty)
         recent.addWidget(self.recent_list, 1)
+        self._recent_layout, self._recent_gap = recent, recent.count()
+        recent.addStretch(1)  # under the note, so it stays on top, when there is no list
 
         columns = QHBoxLayout()
         columns.setSpacing(32)
@@ -230,6 +232,7 @@ class WelcomePage(QWidget):
             self.recent_list.setItemWidget(item, label)
         self.recent_empty.setVisible(not paths)
         self.recent_list.setVisible(bool(paths))
+        self._recent_layout.setStretch(self._recent_gap, 0 if paths else 1)
 
     def recent_paths(self) -> list[str]:
         return [self.recent_list.item(i).data(roles.USER) for i in range(self.recent_list.count())]
