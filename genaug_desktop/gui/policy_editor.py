@@ -578,8 +578,10 @@ class PolicyEditor(QWidget):
         settings_panel.setMinimumWidth(230)
         self.preview.setMinimumWidth(260)
         self.splitter.setStretchFactor(3, 1)
-        palette_width = self._palette_width()
-        self.splitter.setSizes([palette_width, 270, 300, 550 - (palette_width - 160)])
+        # The palette's extra width comes from the steps and settings: the preview keeps its room
+        # (its status line, "8 variants in 35 ms", fits at the default window size).
+        extra = self._palette_width() - 160
+        self.splitter.setSizes([160 + extra, 270 - extra // 2, 300 - (extra - extra // 2), 550])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
