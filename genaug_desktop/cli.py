@@ -201,7 +201,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _print_class_table(status: dict[str, Any]) -> None:
     """Items and candidates (by status) per class."""
     classes: dict[str, int] = dict(status["classes"])
-    if status.get("unlabeled") and classes:
+    if status.get("unlabeled"):
         classes[""] = status["unlabeled"]
     by_class_status: dict[str, dict[str, int]] = status.get("by_class_status", {})
     labels = list(classes) + [c for c in by_class_status if c not in classes]
@@ -315,7 +315,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
     policy = _load_policy(args.policy)
     if args.per_item is not None and args.per_item < 0:
         raise UsageError("--per-item must be 0 or more")
-    if args.balance is not None and args.balance < 0:
+    if isinstance(args.balance, int) and args.balance < 1:
         raise UsageError("--balance TARGET must be 1 or more (or no TARGET: the largest class)")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be 1 or more")
@@ -324,7 +324,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
         _check_policy_for(policy, args.policy, project, args.project, "augment")
         targets = None
         if args.balance is not None:
-            targets = _balance_targets(project, args.balance or None)
+            targets = _balance_targets(project, args.balance if isinstance(args.balance, int) else None)
             if targets is None:
                 return 0
         job = augment_job(
@@ -507,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", required=True, metavar="POLICY.json")
     how_many = p.add_mutually_exclusive_group()
     how_many.add_argument("--per-item", type=int, metavar="N", help="variants per item (default 1)")
-    how_many.add_argument("--balance", type=int, nargs="?", const=0, metavar="TARGET",
+    how_many.add_argument("--balance", type=int, nargs="?", const="largest", metavar="TARGET",
                           help="instead of --per-item: bring every class up to TARGET items (default: the largest class)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--workers", type=int, metavar="W", help="worker processes (default: every core)")

@@ -124,6 +124,7 @@ def test_list_says_when_there_are_no_candidates(tmp_path: Path, reviews: Path) -
     [
         (["--per-item", "2", "--balance"], "not allowed with argument"),
         (["--balance", "-5"], "--balance TARGET must be 1 or more"),
+        (["--balance", "0"], "--balance TARGET must be 1 or more"),
         (["--per-item", "-3"], "--per-item must be 0 or more"),
     ],
 )
@@ -154,6 +155,9 @@ def test_balance_without_classes_is_refused(tmp_path: Path) -> None:
     init(tmp_path / "f.genaug", root)
     proc = genaug("augment", str(tmp_path / "f.genaug"), "--policy", LIGHT_POLICY, "--balance")
     assert_one_clear_line(proc, "--balance needs labelled items")
+    assert json.loads(genaug("status", str(tmp_path / "f.genaug"), "--json").stdout)["candidates"] == 0
+    rows = genaug("status", str(tmp_path / "f.genaug")).stdout.split("by class:")[1].splitlines()[2:]
+    assert [r.split() for r in rows] == [["(unlabeled)", "2", "0", "0", "0"]]
 
 
 # ---- a moved dataset ----------------------------------------------------------------------------
