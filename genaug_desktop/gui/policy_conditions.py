@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genaug_desktop.core.policy import MEASURES, PolicyError, parse_when
-from genaug_desktop.gui.colors import ERROR_INK, HINT_INK, ink_sheet, themed_style_sheet
+from genaug_desktop.core.policy import MEASURES, PolicyError, label_warnings, parse_when
+from genaug_desktop.gui.colors import ERROR_INK, HINT_INK, WARNING_INK, ink_sheet, themed_style_sheet
 
 #: label mode shown in the combo box -> key in ``when.label``
 LABEL_MODES = (("Any label", None), ("Only these labels", "in"), ("All labels except", "not_in"))
@@ -181,8 +181,6 @@ class ConditionsEditor(QWidget):
         except PolicyError as exc:
             return f"Not valid: {exc.message}"
         if self.classes:  # a label the dataset does not have: the condition is valid but a typo
-            from genaug_desktop.core.policy import label_warnings
-
             found = label_warnings({"steps": [{"when": when}]}, self.classes)
             if found:
                 text += "\n⚠ " + found[0].message
@@ -190,7 +188,8 @@ class ConditionsEditor(QWidget):
 
     def _set_message(self, text: str, error: bool) -> None:
         self.summary_label.setText(text)
-        themed_style_sheet(self.summary_label, ink_sheet(ERROR_INK if error else HINT_INK))
+        ink = ERROR_INK if error else WARNING_INK if "⚠" in text else HINT_INK
+        themed_style_sheet(self.summary_label, ink_sheet(ink))
 
     # ---- editing ----------------------------------------------------------------------------------
     def label_mode(self) -> str | None:
