@@ -507,7 +507,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", required=True, metavar="POLICY.json")
     how_many = p.add_mutually_exclusive_group()
     how_many.add_argument("--per-item", type=int, metavar="N", help="variants per item (default 1)")
-    how_many.add_argument("--balance", type=int, nargs="?", const="largest", metavar="TARGET",
+    # const is not a str: argparse would run a str const through type=int
+    how_many.add_argument("--balance", type=int, nargs="?", const=..., metavar="TARGET",
                           help="instead of --per-item: bring every class up to TARGET items (default: the largest class)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--workers", type=int, metavar="W", help="worker processes (default: every core)")
