@@ -3,6 +3,7 @@ never touching the dataset; refused (nothing changed) where nothing matches."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import shutil
@@ -177,3 +178,22 @@ def test_a_text_folder_dataset_is_checked_file_by_file(tmp_path) -> None:
         report = relink(project, str(new))
         assert report.matched == ["pos/a.txt"] and report.changed == ["neg/b.txt"]
         assert os.path.realpath(project.dataset_root) == os.path.realpath(new)
+
+
+def test_a_copied_text_dataset_with_new_mtimes_is_not_reported_changed_after_relink(tmp_path) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "a.txt").write_text("good\nnice\n", encoding="utf-8")
+    (root / "b.txt").write_text("bad\n", encoding="utf-8")
+    with run_job(init_project_job(str(tmp_path / "d.genaug"), str(root))) as project:
+        hour_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+        project.set_meta("created_at", hour_ago.isoformat())  # the project is an hour old
+        copy = tmp_path / "copy"
+        shutil.copytree(root, copy)  # a copy made since: every mtime is newer than the project
+        (copy / "b.txt").write_text("worse\n", encoding="utf-8")
+        assert sorted(project.check_sources().changed) == ["a.txt", "b.txt"]  # newer than the project: flagged
+        report = relink(project, str(copy))
+        assert report.matched == ["a.txt"] and report.changed == ["b.txt"]
+        with Project.open(project.path) as again:
+            check = again.check_sources()
+            assert check.missing == [] and check.changed == ["b.txt"]  # what relink found, not every newer file

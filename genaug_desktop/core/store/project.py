@@ -72,6 +72,11 @@ def _store_error(exc: sqlite3.Error, db_path: str) -> ProjectError | None:
     return None
 
 
+def now_iso() -> str:
+    """The current UTC time as the project stores it."""
+    return _now()
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
@@ -571,18 +576,22 @@ class Project:
         return SourceCheck(changed, missing, len(rows))
 
     def _changed_text_files(self, rows: list[tuple[Any, ...]], missing: list[str]) -> list[str]:
-        """A text file changed when its mtime is newer than the project (cheap, no re-read)."""
-        created = self._meta.get("created_at")
-        if not created:
+        """A text file changed when its mtime is newer than the project, or than the last check of
+        its content (a relink; a copied dataset has new mtimes), or when that check found it
+        changed (cheap, no re-read)."""
+        stamps = [self._meta.get(k) for k in ("created_at", "sources_checked_at")]
+        times = [_dt.datetime.fromisoformat(t).timestamp() for t in stamps if t]
+        if not times:
             return []
-        t0 = _dt.datetime.fromisoformat(created).timestamp()
+        t0 = max(times)
+        known_changed = set(json.loads(self._meta.get("changed_sources") or "[]"))
         out = []
         for rel, *_ in rows:
             if rel in missing:
                 continue
             full = os.path.join(self.dataset_root, *rel.split("/"))
             try:
-                if os.stat(full).st_mtime > t0 + 1:
+                if rel in known_changed or os.stat(full).st_mtime > t0 + 1:
                     out.append(rel)
             except OSError:
                 pass

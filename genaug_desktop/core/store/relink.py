@@ -10,6 +10,7 @@ nothing matches, and otherwise stores the new place in one transaction. The data
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from genaug_desktop.core.datasets.model import Item, is_utf8, printable_path
 from genaug_desktop.core.jobs import CancelToken, Job, Progress, Throttle
-from genaug_desktop.core.store.project import Project, ProjectError
+from genaug_desktop.core.store.project import Project, ProjectError, now_iso
 
 
 @dataclass(slots=True)
@@ -160,9 +161,11 @@ def relink_job(
         os.path.realpath(root) == os.path.realpath(project.dataset_root) and name == project.get_meta("dataset_file")
     )
     if not dry_run and not report.unchanged_location:
-        values = {"dataset_root": root}
+        values = {"dataset_root": root, "sources_checked_at": now_iso()}
         if name is not None:
             values["dataset_file"] = name
+        if project.modality == "text":  # text files are then judged by mtime: keep what the check found
+            values["changed_sources"] = json.dumps(report.changed)
         project.set_meta_values(values)
         report.applied = True
     return report
