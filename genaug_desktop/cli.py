@@ -336,8 +336,10 @@ def cmd_augment(args: argparse.Namespace) -> int:
             result = _run(job)
         except KeyboardInterrupt as exc:
             kept = _variants_made(project, policy, args.seed) - before
+            made = (f"the {_plural(kept, 'candidate')} made before that {'is' if kept == 1 else 'are'} kept"
+                    if kept else "no candidate was made yet")
             raise KeyboardInterrupt(
-                f"{str(exc) or 'interrupted'}; the {_plural(kept, 'candidate')} made before that {'is' if kept == 1 else 'are'} kept; "
+                f"{str(exc) or 'interrupted'}; {made}; "
                 f"run the same command again (same --policy and --seed {args.seed}) to make the rest"
             ) from None
         print(result.summary())
