@@ -5,7 +5,6 @@ Run alone: ``python -m genaug_desktop.gui.welcome``.
 
 from __future__ import annotations
 
-import html
 import os
 import sys
 
@@ -209,6 +208,8 @@ class WelcomePage(QWidget):
 
     def set_recent(self, paths: list[str]) -> None:
         """Show *paths* (newest first): the name in bold, the folder below; gone ones greyed out."""
+        import html  # (not at import: the first frame's path does without its 4 ms)
+
         self.recent_list.clear()
         for path in paths:
             exists = os.path.exists(path)
