@@ -47,6 +47,8 @@ def _leftovers(tmp_path) -> list[str]:
 
 @pytest.mark.parametrize("options", FORMATS, ids=[o["format"] for o in FORMATS])
 def test_workers_write_the_files_and_the_bytes_match_local(ray_session, accepted, tmp_path, monkeypatch, options):
+    import genaug_desktop.core.export.job as export_module
+
     marks = tmp_path / "marks"
     marks.mkdir()
     real = ray_export.write_files
@@ -60,6 +62,7 @@ def test_workers_write_the_files_and_the_bytes_match_local(ray_session, accepted
         return out
 
     monkeypatch.setattr(ray_export, "WRITE_FILES", recording)
+    monkeypatch.setattr(export_module, "RAY_CHUNK", 6)  # several parts, shards across them
     a = run_job(export_job(accepted, ExportOptions(**options), str(tmp_path / "a")))
     b = run_job(export_job(accepted, ExportOptions(**options), str(tmp_path / "b"), engine="ray"))
     ma = json.loads((tmp_path / "a" / "manifest.json").read_text())
