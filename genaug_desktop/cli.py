@@ -336,6 +336,8 @@ def cmd_augment(args: argparse.Namespace) -> int:
             result = _run(job)
         except KeyboardInterrupt as exc:
             kept = _variants_made(project, policy, args.seed) - before
+            if str(exc) and not kept:  # e.g. Ray's start cancelled: its message says it all
+                raise
             made = (f"the {_plural(kept, 'candidate')} made before that {'is' if kept == 1 else 'are'} kept"
                     if kept else "no candidate was made yet")
             raise KeyboardInterrupt(

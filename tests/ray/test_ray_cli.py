@@ -81,10 +81,12 @@ def test_ctrl_c_stops_a_ray_augmentation_and_keeps_whole_batches(tmp_path, inter
 
     out, err = interrupt(proc, lambda: stored() > 0)
     assert proc.returncode == 130, (out, err)
-    assert [line for line in err.splitlines() if line.strip()] == ["genaug augment: interrupted"]
+    lines = [line for line in err.splitlines() if line.strip()]
     with sqlite3.connect(db, uri=True) as conn:
         blobs = [r[0] for r in conn.execute("SELECT blob FROM candidates")]
     assert 0 < len(blobs) < 1800
+    assert lines == [f"genaug augment: interrupted; the {len(blobs):,} candidates made before that are kept; "
+                     "run the same command again (same --policy and --seed 0) to make the rest"], lines
     assert all((project / "blobs" / b[:2] / f"{b}.png").is_file() for b in blobs)
     deadline = time.monotonic() + 20
     while _raylets() - raylets and time.monotonic() < deadline:
