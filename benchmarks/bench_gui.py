@@ -2,6 +2,7 @@
 
     python benchmarks/bench_gui.py cold-start [--repeat 7]
     python benchmarks/bench_gui.py open DATASET [--seconds 30]      # e.g. 100,000 PNGs
+    python benchmarks/bench_gui.py turns DATASET [--seconds 3] [--top 8]
     python benchmarks/bench_gui.py thumbs DATASET [--count 5000]
 
 cold-start  wall time from process launch to the first painted window: the app (welcome page)
@@ -11,6 +12,8 @@ open        open a big folder in the real window: scan finished, first visible t
             while scrolling with thumbnails loading, every stall over 50 ms, and peak RSS of the
             app and of its workers. The window has painted once before the open (a running
             window); --before-first-paint opens first, as `genaug-desktop DATASET` does.
+turns       a per-turn profile of the same open: the longest event-loop turns and what ran in
+            them (the window's build stages, panels built, actions adopted).
 thumbs      thumbnail throughput of ThumbnailCache (process pool + QImage) vs bare Pillow
             decode+thumbnail in a multiprocessing pool with the same number of processes.
 
@@ -198,6 +201,76 @@ def open_dataset(path: str, seconds: float, before_first_paint: bool = False) ->
     return result
 
 
+def turns(path: str, seconds: float, top: int, before_first_paint: bool) -> dict[str, object]:
+    """Per-turn profile of opening *path*: the event loop is run by hand (one processEvents call
+    per turn), each turn timed, with the window's build stages, panel builds and action adoption
+    that ran in it, so the worst turn can be named."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    import genaug_desktop.gui  # noqa: F401
+    from genaug_desktop.gui import curation, generator_panel, lazy
+    from genaug_desktop.gui.main_window import MainWindow
+
+    os.environ["GENAUG_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="genaug-settings-")
+    sys.setswitchinterval(0.001)
+    app = QApplication.instance() or QApplication([])
+    events: list[tuple[float, str, float]] = []
+
+    def timed(cls: type, name: str, label: str) -> None:
+        real = getattr(cls, name)
+
+        def run(self: object, *args: object) -> object:
+            start = time.perf_counter()
+            try:
+                return real(self, *args)
+            finally:
+                what = f"{label}:{args[0]}" if label == "stage" and args else label
+                events.append((start, what, (time.perf_counter() - start) * 1000))
+
+        setattr(cls, name, run)
+
+    timed(MainWindow, "_run_stage", "stage")
+    timed(MainWindow, "_adopt_workspace_actions", "adopt actions")
+    timed(MainWindow, "_make_session", "session")
+    timed(lazy.LazyPanel, "ensure", "lazy panel")
+    timed(curation.CurationWorkspace, "_build_review", "review panel")
+    timed(generator_panel.GeneratorWorkspace, "_make_panel", "generator panel")
+    window = MainWindow()
+    window.resize(1280, 800)
+    window.show()
+    if not before_first_paint:
+        app.processEvents()
+        window.grab()
+    spans: list[tuple[float, float, str]] = []
+    start = time.perf_counter()
+    window.open_path(path)
+    spans.append((start, time.perf_counter(), "open_path"))
+    end = start + seconds
+    while time.perf_counter() < end:
+        t = time.perf_counter()
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
+        spans.append((t, time.perf_counter(), ""))
+        if spans[-1][1] - t < 0.004:
+            time.sleep(0.004)  # an idle loop, not a busy one
+    worst = sorted(spans, key=lambda s: s[0] - s[1])[:top]
+    rows = []
+    for t, e, label in sorted(worst):
+        inside = [f"{what} {ms:.1f} ms" for at, what, ms in events if t <= at <= e and ms >= 1]
+        rows.append(f"{(t - start) * 1000:7.0f} ms: {(e - t) * 1000:6.1f} ms {label} {'; '.join(inside)}".rstrip())
+    stages = [f"{what} {ms:.1f} ms at {(at - start) * 1000:.0f} ms" for at, what, ms in events if what.startswith("stage")]
+    result = {
+        "load_average_1min": round(os.getloadavg()[0], 2), "turns": len(spans),
+        "turns_over_30ms": sum(1 for t, e, _ in spans if e - t > 0.03),
+        "turns_over_50ms": sum(1 for t, e, _ in spans if e - t > 0.05),
+        "worst_turns": rows, "stages": stages,
+        "panels_built": [f"{what} {ms:.1f} ms" for _at, what, ms in events if "panel" in what],
+    }
+    window.shutdown()
+    window.close()
+    return result
+
+
 def _bare_batch(paths: list[str], size: int) -> list[tuple[int, int, str, bytes]]:
     from PIL import Image
 
@@ -281,6 +354,11 @@ def main() -> None:
     o.add_argument("--seconds", type=float, default=30)
     o.add_argument("--before-first-paint", action="store_true",
                    help="open before the window has painted once (the command-line flow)")
+    u = sub.add_parser("turns")
+    u.add_argument("dataset")
+    u.add_argument("--seconds", type=float, default=3)
+    u.add_argument("--top", type=int, default=8)
+    u.add_argument("--before-first-paint", action="store_true")
     t = sub.add_parser("thumbs")
     t.add_argument("dataset")
     t.add_argument("--count", type=int, default=5000)
@@ -290,6 +368,8 @@ def main() -> None:
         result = cold_start(args.repeat)
     elif args.what == "open":
         result = open_dataset(args.dataset, args.seconds, args.before_first_paint)
+    elif args.what == "turns":
+        result = turns(args.dataset, args.seconds, args.top, args.before_first_paint)
     else:
         result = thumbs(args.dataset, args.count)
     print(json.dumps(result, indent=2))
