@@ -68,6 +68,14 @@ def _import_workspace(_cancel: object) -> None:
     import genaug_desktop.gui.preview_grid  # noqa: F401
 
 
+def _preload(cancel: object) -> None:
+    """After the first paint, while the welcome page waits: the scanner (multiprocessing, socket …:
+    ~25 ms that the first open would otherwise spend in open_path) and the workspace's modules."""
+    import genaug_desktop.core.datasets.scan  # noqa: F401
+
+    _import_workspace(cancel)
+
+
 def _import_panels(_cancel: object) -> None:
     """Import the modules of the docks built after the workspace (no widget is made here). Their
     panels, and what only those need (numpy, the generators' plug-ins), load when first shown."""
@@ -148,6 +156,7 @@ class MainWindow(QMainWindow):
         #: made right after the first paint, or when first needed (see session)
         self._session: DatasetSession | None = None
         self._painted = False
+        self._preloader: JobWorker | None = None
 
         self._message_bar: MessageBar | None = None  # made after the first paint (see message_bar)
         self.welcome = WelcomePage()
@@ -716,6 +725,12 @@ class MainWindow(QMainWindow):
         if self._session is None:
             self._make_session()
         self.theme.follow_system()
+        if self._splitter is None and not self._stages:
+            from genaug_desktop.gui.worker import JobWorker
+
+            preloader = self._preloader = JobWorker(_preload, name="preload")
+            preloader.finished.connect(lambda: setattr(self, "_preloader", None))
+            preloader.start()
 
     def _make_session(self) -> None:
         from genaug_desktop.gui.session import DatasetSession
@@ -1073,9 +1088,10 @@ class MainWindow(QMainWindow):
             self._browser.shutdown()
         if self._details is not None:
             self._details.shutdown()
-        if self._stage_loader is not None:
-            self._stage_loader.wait()
-            self._stage_loader = None
+        for loader in (self._stage_loader, self._preloader):
+            if loader is not None:
+                loader.wait()
+        self._stage_loader = self._preloader = None
         self._stages = []
         if self._curation is not None:
             self._curation.shutdown()

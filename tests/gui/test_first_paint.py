@@ -83,3 +83,32 @@ def test_first_paint_builds_no_qt_namespace_and_no_session(isolated_settings: Pa
     assert "PAINTED True" in result.stdout, result.stdout
     assert "QT_NAMESPACE []" in result.stdout, result.stdout
     assert "SESSION False BAR False" in result.stdout, result.stdout
+
+
+def test_the_scanner_and_workspace_load_while_the_welcome_page_waits(isolated_settings: Path) -> None:
+    script = textwrap.dedent("""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from genaug_desktop.gui.main_window import MainWindow
+        window = MainWindow()
+        window.show()
+        wanted = ("genaug_desktop.core.datasets.scan", "genaug_desktop.gui.dataset_browser",
+                  "genaug_desktop.gui.preview_grid", "genaug_desktop.gui.augmentation")
+        print("BEFORE", [m for m in wanted if m in sys.modules])
+        poll = QTimer(); poll.setInterval(20)
+        poll.timeout.connect(lambda: app.quit() if window._session is not None and window._preloader is None else None)
+        poll.start()
+        QTimer.singleShot(20000, app.quit)
+        app.exec()
+        print("AFTER", [m for m in wanted if m not in sys.modules], "torch" in sys.modules, "numpy" in sys.modules)
+        window.close()
+    """)
+    env = env_without_display()
+    env["GENAUG_SETTINGS_DIR"] = str(isolated_settings)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "BEFORE []" in result.stdout, result.stdout
+    assert "AFTER [] False False" in result.stdout, result.stdout
