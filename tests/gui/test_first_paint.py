@@ -16,6 +16,16 @@ from gui_helpers import env_without_display
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _run_fresh(script: str, settings: Path) -> subprocess.CompletedProcess[str]:
+    """*script* in a fresh interpreter (this one has long loaded everything), offscreen."""
+    env = env_without_display()
+    env["GENAUG_SETTINGS_DIR"] = str(settings)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_the_toolbar_style_number_is_qts() -> None:
     assert main_window.TOOL_BUTTON_TEXT_BESIDE_ICON == Qt.ToolButtonStyle.ToolButtonTextBesideIcon.value
 
@@ -75,11 +85,7 @@ def test_first_paint_builds_no_qt_namespace_and_no_session(isolated_settings: Pa
         print("SESSION", seen.get("session"), "BAR", seen.get("bar"))
         window.close()
     """)
-    env = env_without_display()
-    env["GENAUG_SETTINGS_DIR"] = str(isolated_settings)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
+    result = _run_fresh(script, isolated_settings)
     assert "PAINTED True" in result.stdout, result.stdout
     assert "QT_NAMESPACE []" in result.stdout, result.stdout
     assert "SESSION False BAR False" in result.stdout, result.stdout
@@ -105,10 +111,6 @@ def test_the_scanner_and_workspace_load_while_the_welcome_page_waits(isolated_se
         print("AFTER", [m for m in wanted if m not in sys.modules], "torch" in sys.modules, "numpy" in sys.modules)
         window.close()
     """)
-    env = env_without_display()
-    env["GENAUG_SETTINGS_DIR"] = str(isolated_settings)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
+    result = _run_fresh(script, isolated_settings)
     assert "BEFORE []" in result.stdout, result.stdout
     assert "AFTER [] False False" in result.stdout, result.stdout
