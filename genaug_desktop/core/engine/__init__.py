@@ -7,9 +7,10 @@ the single writer of the project store, iterates the results in input order and 
 batch in one transaction, exactly as with the local engine. Ray is optional
 (``pip install "genaug-desktop[ray]"``) and imported only when a job runs on it.
 
-Shared storage: Ray workers read the source dataset and read/write the project's ``blobs/``
-folder by path, so on a cluster both must be on a file system every node mounts at the same
-path (NFS, CephFS, Lustre, ...). See docs/ray.md.
+Shared storage: Ray workers read the source dataset, read/write the project's ``blobs/``
+folder and write the export's staging folder (a hidden sibling of the destination) by path, so
+on a cluster all three must be on a file system every node mounts at the same path (NFS,
+CephFS, Lustre, ...); object stores (S3, fsspec URLs) are not supported. See docs/ray.md.
 """
 
 from __future__ import annotations
