@@ -208,9 +208,9 @@ class WelcomePage(QWidget):
 
     def set_recent(self, paths: list[str]) -> None:
         """Show *paths* (newest first): the name in bold, the folder below; gone ones greyed out."""
-        import html  # (not at import: the first frame's path does without its 4 ms)
-
         self.recent_list.clear()
+        if paths:
+            import html  # (not at import: the first frame of a first start does without its 3-4 ms)
         for path in paths:
             exists = os.path.exists(path)
             trimmed = path.rstrip("/\\")
