@@ -461,7 +461,7 @@ def export_job(
         if writes is not None:
             recorder.flush()  # type: ignore[attr-defined]
             yield Progress(total, total, "Waiting for the Ray workers to finish writing")
-            writes.finish()
+            writes.finish(cancel)
         cancel.raise_if_cancelled()
         if not written:
             raise ExportError("nothing could be exported: every planned sample was unreadable "

@@ -368,10 +368,11 @@ class RayFileWrites:
                 pass
         self.consumed = keep
 
-    def finish(self) -> None:
-        """Wait for every write, then remove the parts' folder."""
+    def finish(self, cancel: CancelToken) -> None:
+        """Wait for every write (a cancel is honoured between them), then remove the parts' folder."""
         while self.inflight:
-            self.collect(everything=True)
+            cancel.raise_if_cancelled()
+            self.collect(block=True)
         shutil.rmtree(os.path.join(self.root, PARTS_DIR), ignore_errors=True)
 
     def abort(self) -> None:
