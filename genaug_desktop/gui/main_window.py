@@ -13,26 +13,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QTimer
-from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QActionEvent,
-    QCloseEvent,
-    QPaintEvent,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QGuiApplication,
-    QIcon,
-    QKeySequence,
-)
+from PySide6.QtGui import QAction, QActionEvent, QActionGroup, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
@@ -45,8 +32,10 @@ from genaug_desktop.gui.settings import DEFAULT_THUMBNAIL_SIZE, AppSettings
 from genaug_desktop.gui.theme import ThemeController
 from genaug_desktop.gui.welcome import WelcomePage
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (types the first paint does not need: each PySide class builds its enums when first used)
     from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPaintEvent
+    from PySide6.QtWidgets import QSplitter
 
     from genaug_desktop.core.datasets.model import Item, Problem
     from genaug_desktop.core.jobs import Progress
@@ -373,6 +362,7 @@ class MainWindow(QMainWindow):
     def _build_splitter(self) -> None:
         """Put the browser, the grid's tabs and the details side by side and show them."""
         from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QSplitter
 
         assert self._browser is not None and self._details is not None and self._augmentation is not None
         splitter = QSplitter(Qt.Orientation.Horizontal)
