@@ -62,10 +62,11 @@ class PartRef:
 
 @dataclass(frozen=True, slots=True)
 class ArrayRef:
-    """An image array (uint8, ``shape``) a worker wrote into a part file, for npz."""
+    """An image array a worker wrote into a part file, for npz (its bytes, as in memory)."""
 
     ref: PartRef
     shape: tuple[int, ...]
+    dtype: str
 
 
 @dataclass(slots=True)
@@ -109,10 +110,10 @@ def encode_chunk(chunk: tuple[int, Sequence[Sample]], spec: imaging.ImageSpec, a
                 out.append(p)
                 continue
             if p.array is not None:
-                arr = np.ascontiguousarray(p.array, np.uint8)
+                arr = np.ascontiguousarray(p.array)
                 data: bytes | memoryview = memoryview(arr).cast("B")
                 ref = PartRef(name, offset, arr.nbytes)
-                out.append(Payload(array=ArrayRef(ref, tuple(arr.shape))))
+                out.append(Payload(array=ArrayRef(ref, tuple(arr.shape), arr.dtype.str)))
             else:
                 assert p.data is not None
                 data = p.data
@@ -166,7 +167,7 @@ def _write_npz(root: str, rel: str, recipe: NpzRecipe, parts: _Parts) -> tuple[s
     spec = recipe.spec
     images = spec.empty(len(recipe.arrays))
     for i, a in enumerate(recipe.arrays):
-        images[i] = spec.normalize(np.frombuffer(parts.read(a.ref), np.uint8).reshape(a.shape))
+        images[i] = spec.normalize(np.frombuffer(parts.read(a.ref), np.dtype(a.dtype)).reshape(a.shape))
     path = os.path.join(root, *check_relpath(rel))
     spec.save(path, images, recipe.labels, recipe.uids)
     recorder = FileRecorder(root)
