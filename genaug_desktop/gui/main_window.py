@@ -78,6 +78,11 @@ def _import_panels(_cancel: object) -> None:
 WORKSPACE_STAGES = ("import:workspace", "browser", "grid", "details", "augmentation", "splitter")
 PANEL_STAGES = ("import:panels", "curation", "generators")
 STAGE_IMPORTS = {"import:workspace": _import_workspace, "import:panels": _import_panels}
+#: What each import step loads (it is skipped when all are loaded already).
+STAGE_MODULES = {
+    "import:workspace": tuple(f"genaug_desktop.gui.{m}" for m in ("augmentation", "dataset_browser", "details", "preview_grid")),
+    "import:panels": ("genaug_desktop.gui.curation", "genaug_desktop.gui.generator_panel"),
+}
 #: Between two stages: not 0, since a zero timer runs before the paint and input that arrived
 #: while the stage ran.
 STAGE_GAP_MS = 15
@@ -275,6 +280,9 @@ class MainWindow(QMainWindow):
             return
         stage = self._stages.pop(0)
         if stage in STAGE_IMPORTS:
+            if all(name in sys.modules for name in STAGE_MODULES[stage]):  # (preloaded: see _preload)
+                self._schedule_stage()
+                return
             # The modules load in a job thread; the next stage runs when it is done.
             from genaug_desktop.gui.worker import JobWorker
 
@@ -289,7 +297,7 @@ class MainWindow(QMainWindow):
     def _on_stage_imported(self, job: JobWorker) -> None:
         if job is self._stage_loader:
             self._stage_loader = None
-            self._next_stage()
+            self._schedule_stage()  # (a turn of its own, not the one that delivered this signal)
 
     def _finish_stages(self, until: str | None = None) -> None:
         """Run, now, the pending stages up to *until* (all of them by default): for code that needs
