@@ -770,9 +770,14 @@ class MainWindow(QMainWindow):
             self.session.thumbnails.warm_up()
         self.message_bar.dismiss()
         self._pending_recent = path
+        # A recent item deleted since: the session says so; the list then forgets it.
+        gone = not os.path.exists(path) and path in self.settings.recent_paths()
         # The scan starts now; at the first open the workspace builds over the next turns of the
         # event loop (see _start_stages) and shows what was read by then.
         self.session.open_path(path)
+        if gone:
+            self.settings.remove_recent(path)
+            self._refresh_recent()
 
     def open_sample(self, kind: str) -> None:
         path = sample_texts_file() if kind == "texts" else sample_images_dir()
@@ -961,7 +966,8 @@ class MainWindow(QMainWindow):
 
     def _on_problem_activated(self, problem: Problem) -> None:
         if not self.grid.select_key(problem.path):
-            self.statusBar().showMessage(f"{problem.describe()} (not in the grid)", 6000)
+            # A file the scan skipped has no cell: the details panel says why, and shows what it can.
+            self.details.show_problem(problem, self.browser.problem_file(problem))
 
     def _on_preview_failed(self, path: str, reason: str) -> None:
         from genaug_desktop.core.datasets.model import Problem
