@@ -2,7 +2,7 @@
 
     python benchmarks/bench_gui.py cold-start [--repeat 7]
     python benchmarks/bench_gui.py open DATASET [--seconds 30]      # e.g. 100,000 PNGs
-    python benchmarks/bench_gui.py turns DATASET [--seconds 3] [--top 8]
+    python benchmarks/bench_gui.py turns DATASET [--seconds 3] [--top 8] [--profile N]
     python benchmarks/bench_gui.py thumbs DATASET [--count 5000]
 
 cold-start  wall time from process launch to the first painted window: the app (welcome page)
@@ -13,7 +13,9 @@ open        open a big folder in the real window: scan finished, first visible t
             app and of its workers. The window has painted once before the open (a running
             window); --before-first-paint opens first, as `genaug-desktop DATASET` does.
 turns       a per-turn profile of the same open: the longest event-loop turns and what ran in
-            them (the window's build stages, panels built, actions adopted).
+            them (the window's build stages, panels built, actions adopted, the GUI thread's CPU time;
+            --profile N: the N functions with the most cumulative time in each turn over 30 ms,
+            from a cProfile of that turn, which slows it down).
 thumbs      thumbnail throughput of ThumbnailCache (process pool + QImage) vs bare Pillow
             decode+thumbnail in a multiprocessing pool with the same number of processes.
 
@@ -24,8 +26,11 @@ cache is kept (a user's installed app has it); the first, cache-warming launch i
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -139,20 +144,32 @@ def open_dataset(path: str, seconds: float, before_first_paint: bool = False) ->
     me = psutil.Process()
     stats: dict[str, object] = {"phase": "scan"}
     worst = {"scan": 0.0, "scroll": 0.0}
-    long_turns: list[tuple[float, float, str]] = []  # (at s, ms, phase) of every stall over 50 ms
+    # (at s, wall ms, GUI-thread CPU ms, process CPU ms, phase) of every stall over 50 ms. The CPU
+    # the GUI thread got inside a stall tells its own work (CPU ~ wall) from waiting: with the
+    # process's CPU high too, for the GIL (another thread of the app ran); with both low, to be
+    # scheduled at all (2 shared cores: other people's work).
+    long_turns: list[tuple[float, float, float, float, str]] = []
+    worst_cpu = {"scan": 0.0, "scroll": 0.0}
     peak = {"main": 0, "workers": 0}
     last = [time.perf_counter()]
+    last_cpu = [time.thread_time()]
+    last_proc = [time.process_time()]
     t0 = time.perf_counter()
 
     def probe() -> None:
-        now = time.perf_counter()
+        now, cpu, proc = time.perf_counter(), time.thread_time(), time.process_time()
         gap, last[0] = now - last[0], now
+        gap_cpu, last_cpu[0] = cpu - last_cpu[0], cpu
+        gap_proc, last_proc[0] = proc - last_proc[0], proc
         phase = str(stats["phase"])
         if gap > 0.05:
-            long_turns.append((round(now - gap - t0, 3), round(gap * 1000, 1), phase))
+            long_turns.append((round(now - gap - t0, 3), round(gap * 1000, 1), round(gap_cpu * 1000, 1),
+                               round(gap_proc * 1000, 1), phase))
         if phase in worst and gap > worst[phase]:
             worst[phase] = gap
             stats[f"worst_{phase}_at_s"] = round(now - t0, 2)
+        if phase in worst_cpu and gap_cpu > worst_cpu[phase]:
+            worst_cpu[phase] = gap_cpu
         # (window.grid would build the workspace at once: the probe looks only once it is there)
         grid = window.grid if window.has_workspace else None
         if ("first_thumbs_s" not in stats and grid is not None and window.session.thumbnails.decoded > 0
@@ -197,7 +214,10 @@ def open_dataset(path: str, seconds: float, before_first_paint: bool = False) ->
         "worst_stall_while_scanning_ms": round(worst["scan"] * 1000, 1),
         "worst_stall_while_scrolling_ms": round(worst["scroll"] * 1000, 1), "target_stall_ms": 50,
         "worst_stall_while_scanning_at_s": stats.get("worst_scan_at_s"),
-        "stalls_over_50ms": [f"{ms} ms at {at} s ({phase})" for at, ms, phase in long_turns],
+        "worst_gui_cpu_in_one_gap_scanning_ms": round(worst_cpu["scan"] * 1000, 1),
+        "worst_gui_cpu_in_one_gap_scrolling_ms": round(worst_cpu["scroll"] * 1000, 1),
+        "stalls_over_50ms": [f"{ms} ms wall (CPU: GUI thread {cpu} ms, process {proc} ms) at {at} s ({phase})"
+                             for at, ms, cpu, proc, phase in long_turns],
         "load_average_1min": round(os.getloadavg()[0], 2),
         "thumbnails_decoded": window.session.thumbnails.decoded,
         "peak_rss_app_mb": round(peak["main"] / 2**20), "peak_rss_workers_mb": round(peak["workers"] / 2**20),
@@ -209,7 +229,18 @@ def open_dataset(path: str, seconds: float, before_first_paint: bool = False) ->
     return result
 
 
-def turns(path: str, seconds: float, top: int, before_first_paint: bool) -> dict[str, object]:
+def _profile_text(prof: cProfile.Profile, lines: int) -> str:
+    """The *lines* functions with the most cumulative time in one turn (the event loop's own
+    frames left out)."""
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out)
+    stats.sort_stats("cumulative").print_stats(lines + 4)
+    body = out.getvalue().splitlines()
+    rows = [line for line in body if line.strip() and line.strip()[0].isdigit() and "processEvents" not in line]
+    return "\n".join("        " + r.strip() for r in rows[:lines])
+
+
+def turns(path: str, seconds: float, top: int, before_first_paint: bool, profile: int = 0) -> dict[str, object]:
     """Per-turn profile of opening *path*: the event loop is run by hand (one processEvents call
     per turn), each turn timed, with the window's build stages, panel builds and action adoption
     that ran in it, so the worst turn can be named."""
@@ -250,21 +281,34 @@ def turns(path: str, seconds: float, top: int, before_first_paint: bool) -> dict
     if not before_first_paint:
         _settle(app, 0.5)
     spans: list[tuple[float, float, str]] = []
+    cpu_ms: dict[float, float] = {}  # turn start -> the GUI thread's CPU time in it
+    profiles: dict[float, str] = {}  # turn start -> its profile (with --profile, turns over 30 ms)
     start = time.perf_counter()
     window.open_path(path)
     spans.append((start, time.perf_counter(), "open_path"))
     end = start + seconds
     while time.perf_counter() < end:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
+        prof = cProfile.Profile() if profile else None
+        if prof is not None:
+            prof.enable()
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
+        if prof is not None:
+            prof.disable()
         spans.append((t, time.perf_counter(), ""))
+        cpu_ms[t] = (time.thread_time() - c) * 1000
+        if prof is not None and spans[-1][1] - t > 0.03:
+            profiles[t] = _profile_text(prof, profile)
         if spans[-1][1] - t < 0.004:
             time.sleep(0.004)  # an idle loop, not a busy one
     worst = sorted(spans, key=lambda s: s[0] - s[1])[:top]
     rows = []
     for t, e, label in sorted(worst):
         inside = [f"{what} {ms:.1f} ms" for at, what, ms in events if t <= at <= e and ms >= 1]
-        rows.append(f"{(t - start) * 1000:7.0f} ms: {(e - t) * 1000:6.1f} ms {label} {'; '.join(inside)}".rstrip())
+        cpu = f"(GUI-thread CPU {cpu_ms[t]:.1f} ms)" if t in cpu_ms else ""
+        rows.append(f"{(t - start) * 1000:7.0f} ms: {(e - t) * 1000:6.1f} ms {cpu} {label} {'; '.join(inside)}".rstrip())
+        if t in profiles:
+            rows.append(profiles[t])
     stages = [f"{what} {ms:.1f} ms at {(at - start) * 1000:.0f} ms" for at, what, ms in events if what.startswith("stage")]
     result = {
         "load_average_1min": round(os.getloadavg()[0], 2), "turns": len(spans),
@@ -366,6 +410,8 @@ def main() -> None:
     u.add_argument("--seconds", type=float, default=3)
     u.add_argument("--top", type=int, default=8)
     u.add_argument("--before-first-paint", action="store_true")
+    u.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="profile each turn; list the N most expensive calls of every turn over 30 ms")
     t = sub.add_parser("thumbs")
     t.add_argument("dataset")
     t.add_argument("--count", type=int, default=5000)
@@ -376,7 +422,7 @@ def main() -> None:
     elif args.what == "open":
         result = open_dataset(args.dataset, args.seconds, args.before_first_paint)
     elif args.what == "turns":
-        result = turns(args.dataset, args.seconds, args.top, args.before_first_paint)
+        result = turns(args.dataset, args.seconds, args.top, args.before_first_paint, args.profile)
     else:
         result = thumbs(args.dataset, args.count)
     print(json.dumps(result, indent=2))
