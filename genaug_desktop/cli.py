@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from genaug_desktop import __version__
+from genaug_desktop.core.formatting import plural
 
 
 class UsageError(Exception):
@@ -105,10 +106,7 @@ def _open_project(path: str) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def _plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"{n:,} {word}"
-    return f"{n:,} {word}{'es' if word.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
+_plural = plural
 
 
 # ---- commands -------------------------------------------------------------------------------------

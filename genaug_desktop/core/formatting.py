@@ -4,8 +4,12 @@ from __future__ import annotations
 
 
 def plural(n: int, word: str, plural_word: str | None = None) -> str:
-    """``plural(1, "item") == "1 item"``; ``plural(1234, "item") == "1,234 items"``."""
-    return f"{n:,} {word if n == 1 else (plural_word or word + 's')}"
+    """``plural(1, "item") == "1 item"``; ``plural(1234, "item") == "1,234 items"``; ``plural(2, "class") == "2 classes"``."""
+    if n == 1:
+        return f"{n:,} {word}"
+    if plural_word is None:
+        plural_word = word + ("es" if word.endswith(("s", "sh", "ch", "x")) else "s")
+    return f"{n:,} {plural_word}"
 
 
 def human_bytes(n: int) -> str:

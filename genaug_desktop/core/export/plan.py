@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from genaug_desktop.core.datasets.model import Item
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.core.export.imaging import pillow_color, pillow_format
 from genaug_desktop.core.export.options import ExportError, ExportOptions
 from genaug_desktop.core.export.publish import check_destination
@@ -127,7 +128,7 @@ class ExportPlan:
     def summary(self) -> str:
         splits = ", ".join(f"{k} {v:,}" for k, v in self.by_split().items())
         origins = ", ".join(f"{k} {v:,}" for k, v in self.by_origin().items() if v)
-        text = f"{self.total:,} samples ({splits}; {origins or 'none'}) in {len(self.by_class())} classes as {self.options.format}"
+        text = f"{self.total:,} samples ({splits}; {origins or 'none'}) in {plural(len(self.by_class()), 'class')} as {self.options.format}"
         if self.dropped:
             text += "; left out: " + ", ".join(f"{n:,} {why}" for why, n in sorted(self.dropped.items()))
         return text

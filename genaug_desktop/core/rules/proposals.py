@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from genaug_desktop.core.formatting import plural
 from genaug_desktop.core.jobs import CancelToken, Job, Progress, Throttle
 from genaug_desktop.core.rules.base import Rule, RuleContext, build_rule, to_gray
 from genaug_desktop.core.store.project import Project
@@ -45,8 +46,7 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=np.float64), q))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
+_plural = plural
 
 
 def propose_job(project: Project, cancel: CancelToken | None = None, sample: int = SAMPLE) -> Job[list[Rule]]:
