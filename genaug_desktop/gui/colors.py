@@ -97,6 +97,10 @@ _SWITCHED.update({
 # The loss chart's training curve (the validation curve's orange is 4.3:1 or more on either card).
 CHART_TRAIN = QColor("#2e6fdb")
 _SWITCHED["CHART_TRAIN"] = "#6b9bf2"  # (#2e6fdb was 2.7:1 on the dark card; lines want 3:1)
+# A thin progress line (the review's decided share): the track and the done part.
+PROGRESS_TRACK = QColor("#e4e7ec")
+PROGRESS_FILL = QColor("#12b76a")
+_SWITCHED.update({"PROGRESS_TRACK": "#44474e", "PROGRESS_FILL": "#32d583"})
 # The light values above, and their dark counterparts; use_dark() switches the QColor objects in
 # place, so every delegate that imported them paints in the theme's colours from the next paint.
 _DARK: dict[str, QColor] = {name: QColor(value) for name, value in _SWITCHED.items()}

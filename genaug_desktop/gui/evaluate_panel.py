@@ -45,7 +45,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genaug_desktop.gui.charts import MUTED, THRESHOLD, DeltaBarChart, ErrorBar, ErrorBarChart, Series
+from genaug_desktop.gui import colors
+from genaug_desktop.gui.charts import DeltaBarChart, ErrorBar, ErrorBarChart, Series
+from genaug_desktop.gui.colors import ink_sheet, themed_style_sheet
 from genaug_desktop.core.formatting import plural
 from genaug_desktop.gui.worker import JobSlot, JobWorker
 
@@ -123,7 +125,7 @@ class EvaluatePanel(QWidget):
         self.hint_label.setObjectName("evaluateHint")
         self.hint_label.setWordWrap(True)
         self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint_label.setStyleSheet(f"color: {MUTED.name()}; padding: 24px;")
+        themed_style_sheet(self.hint_label, ink_sheet(colors.HINT_INK, "padding: 24px;"))
         self.pages.addWidget(self.hint_label)
         self.pages.addWidget(self._build_main())
         layout = QVBoxLayout(self)
@@ -175,11 +177,11 @@ class EvaluatePanel(QWidget):
         self.note_label = QLabel()
         self.note_label.setObjectName("evaluateNote")
         self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet(f"color: {MUTED.name()};")
+        themed_style_sheet(self.note_label, ink_sheet(colors.HINT_INK))
         self.status_label = QLabel()
         self.status_label.setObjectName("evaluateStatus")
         self.status_label.setWordWrap(True)
-        self.status_label.setStyleSheet(f"color: {MUTED.name()};")
+        themed_style_sheet(self.status_label, ink_sheet(colors.HINT_INK))
 
         self.history = QTableWidget(0, 7)
         self.history.setObjectName("evaluationHistory")
@@ -222,7 +224,7 @@ class EvaluatePanel(QWidget):
         self.sentence_label.setFont(font)
         self.detail_label = QLabel()
         self.detail_label.setWordWrap(True)
-        self.detail_label.setStyleSheet(f"color: {MUTED.name()};")
+        themed_style_sheet(self.detail_label, ink_sheet(colors.HINT_INK))
         self.chart = ErrorBarChart("Held-out score")
         self.chart.empty_text = "Run an evaluation to see whether the accepted candidates help"
         self.delta_chart = DeltaBarChart("Per-class change")
@@ -448,7 +450,7 @@ class EvaluatePanel(QWidget):
         worker.finished.connect(self._on_finished)
         self._job = worker
         self._set_busy(True)
-        self.status_label.setStyleSheet(f"color: {MUTED.name()};")
+        themed_style_sheet(self.status_label, ink_sheet(colors.HINT_INK))
         self.status_label.setText("Starting (the first run loads torch)…")
         worker.start()
         return True
@@ -489,7 +491,7 @@ class EvaluatePanel(QWidget):
         self.refresh()
 
     def _say(self, level: str, text: str) -> None:
-        self.status_label.setStyleSheet(f"color: {(THRESHOLD if level == 'error' else MUTED).name()};")
+        themed_style_sheet(self.status_label, ink_sheet(colors.ERROR_INK if level == "error" else colors.HINT_INK))
         self.status_label.setText(text)
         self.notice.emit(level, text)
 

@@ -59,6 +59,8 @@ from PySide6.QtWidgets import (
 )
 
 from genaug_desktop.core.jobs import Progress
+from genaug_desktop.gui import colors
+from genaug_desktop.gui.colors import ink_sheet, themed_style_sheet
 from genaug_desktop.gui.lazy import LazyPanel
 from genaug_desktop.gui.loss_chart import LossChart
 from genaug_desktop.gui.param_form import ParamForm
@@ -77,8 +79,6 @@ def _gen() -> Any:
 
     return generators
 
-MUTED = "#667085"
-ERROR_COLOR = "#b42318"
 ANY_LABEL = "Any (by class frequency)"
 NEWEST = "Newest finished checkpoint"
 ROUND_COLUMNS = ("Round", "Candidates", "Pending", "Accepted", "Rejected", "Acceptance", "Checkpoints")
@@ -118,7 +118,7 @@ def confirm_torchscript(parent: QWidget, name: str, modality: str, labels: list[
         f"<p><b>{name}</b> says it makes {modality}s (classes: {classes}).</p>"
         "<p>Loading a TorchScript file <b>runs code from that file</b> on this computer, with your "
         "permissions. Only load files you trust.</p>"
-        f"<p style='color:{MUTED}'>{path}</p>",
+        f"<p style='color:{colors.HINT_INK.name()}'>{path}</p>",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
     )
     return answer == QMessageBox.StandardButton.Yes
@@ -173,7 +173,7 @@ class GeneratorPanel(QWidget):
         self.hint_label.setObjectName("generatorHint")
         self.hint_label.setWordWrap(True)
         self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint_label.setStyleSheet(f"color: {MUTED};")
+        themed_style_sheet(self.hint_label, ink_sheet(colors.HINT_INK))
         self.create_project_button = QPushButton("Create Project…")
         self.create_project_button.clicked.connect(self.create_project_requested)
         row = QHBoxLayout()
@@ -195,7 +195,7 @@ class GeneratorPanel(QWidget):
         self.generator_help = QLabel("")
         self.generator_help.setObjectName("generatorHelp")
         self.generator_help.setWordWrap(True)
-        self.generator_help.setStyleSheet(f"color: {MUTED};")
+        themed_style_sheet(self.generator_help, ink_sheet(colors.HINT_INK))
         top = QHBoxLayout()
         top.setSpacing(10)
         top.addWidget(QLabel("Generator"))
@@ -248,7 +248,7 @@ class GeneratorPanel(QWidget):
         self.eta_label.setObjectName("eta")
         self.status_label = QLabel("")
         self.status_label.setObjectName("generatorStatus")
-        self.status_label.setStyleSheet(f"color: {MUTED};")
+        themed_style_sheet(self.status_label, ink_sheet(colors.HINT_INK))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop; training keeps a checkpoint to resume from, sampling keeps what it made")
         self.cancel_button.clicked.connect(self.cancel)
@@ -287,7 +287,7 @@ class GeneratorPanel(QWidget):
         layout.addLayout(self.train_form_holder)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
-        line.setStyleSheet("color: #eaecf0;")
+        line.setStyleSheet("color: palette(midlight);")
         layout.addWidget(line)
         run = QFormLayout()
         run.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -559,7 +559,7 @@ class GeneratorPanel(QWidget):
         worker.start()
 
     def _say(self, level: str, text: str) -> None:
-        self.status_label.setStyleSheet(f"color: {ERROR_COLOR if level == 'error' else MUTED};")
+        themed_style_sheet(self.status_label, ink_sheet(colors.ERROR_INK if level == "error" else colors.HINT_INK))
         self.status_label.setText(text)
         self.notice.emit(level, text)
 
@@ -592,7 +592,7 @@ class GeneratorPanel(QWidget):
         else:
             self.chart.clear()
             self.status_label.setText(f"Training {name}…")
-        self.status_label.setStyleSheet(f"color: {MUTED};")
+        themed_style_sheet(self.status_label, ink_sheet(colors.HINT_INK))
         self.results.setCurrentWidget(self.chart)
         worker = JobWorker(
             lambda cancel: _gen().train_job(project, name, values, seed, None if sha else rnd, share, sha, cancel), name="train")
@@ -618,7 +618,7 @@ class GeneratorPanel(QWidget):
         temperature = float(options.pop("temperature", 1.0))
         n, seed, label = self.count_spin.value(), self.sample_seed_spin.value(), self.label_combo.currentData()
         self._sampled_ids = []
-        self.status_label.setStyleSheet(f"color: {MUTED};")
+        themed_style_sheet(self.status_label, ink_sheet(colors.HINT_INK))
         self.status_label.setText(f"Sampling {n:,} candidates…")
         worker = JobWorker(
             lambda cancel: _gen().sample_job(project, generator, checkpoint, n, seed, label, temperature, options, cancel=cancel),

@@ -139,7 +139,7 @@ class PreviewGrid(QWidget):
         toolbar = QFrame()
         toolbar.setObjectName("gridToolbar")
         toolbar.setStyleSheet(
-            "#gridToolbar { background: palette(window); border-bottom: 1px solid #d7dbe1; }"
+            "#gridToolbar { background: palette(window); border-bottom: 1px solid palette(midlight); }"
         )
         bar = QHBoxLayout(toolbar)
         bar.setContentsMargins(10, 4, 10, 4)

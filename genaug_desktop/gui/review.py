@@ -52,6 +52,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from genaug_desktop.gui import colors
+from genaug_desktop.gui.colors import themed_style_sheet
 from genaug_desktop.gui.compare import CompareView
 from genaug_desktop.gui.delegates import MARGIN, PAD, ItemDelegate, _small_font
 from genaug_desktop.core.formatting import plural
@@ -84,23 +86,28 @@ if TYPE_CHECKING:
 
 REFRESH_MS = 500
 
-#: (fill, ink, text) of each badge
-BADGES = {
-    "pending": (QColor("#eef0f3"), QColor("#4b5563"), "Pending"),
-    "accepted": (QColor("#dcfae6"), QColor("#067647"), "✓ Accepted"),
-    "rejected": (QColor("#fee4e2"), QColor("#b42318"), "✕ Rejected"),
-    "rule": (QColor("#fef0c7"), QColor("#93370d"), "✕ "),
-}
+#: the text of each badge; its (fill, ink) are colors.status_colors(badge), in the theme now
+BADGES = {"pending": "Pending", "accepted": "✓ Accepted", "rejected": "✕ Rejected", "rule": "✕ "}
 BORDERS = {"accepted": QColor("#47cd89"), "rejected": QColor("#f97066"), "rule": QColor("#fdb022")}
-HINT_INK = QColor("#b54708")
 MIN_DETAIL = 70  # px of reason text worth showing beside a badge
-VEIL = QColor(255, 255, 255, 150)
+VEIL_ALPHA = 150  # the card's fill over a rejected image, this opaque
+
+
+def _veil() -> QColor:
+    """The card's fill (white in light, the dark card in dark), part see-through."""
+    veil = QColor(colors.CARD_FILL)
+    veil.setAlpha(VEIL_ALPHA)
+    return veil
 
 
 # ---- the card delegate ------------------------------------------------------------------------------
+def _badge_pixmap(text: str, badge: str, font_key: str, dpr: float, font: QFont) -> QPixmap:
+    return _themed_badge_pixmap(text, badge, font_key, dpr, font, colors.is_dark_theme())
+
+
 @lru_cache(maxsize=512)
-def _badge_pixmap(text: str, badge: str, _font_key: str, dpr: float, font: QFont) -> QPixmap:
-    fill, ink, _ = BADGES[badge]
+def _themed_badge_pixmap(text: str, badge: str, _font_key: str, dpr: float, font: QFont, _dark: bool) -> QPixmap:
+    fill, ink = colors.status_colors(badge)
     fm = QFontMetrics(font)
     width = fm.horizontalAdvance(text) + 12
     height = fm.height() + 2
@@ -120,7 +127,7 @@ def _badge_pixmap(text: str, badge: str, _font_key: str, dpr: float, font: QFont
 
 
 def badge_text(badge: str, rule_id: str | None) -> str:
-    return BADGES[badge][2] + (rule_id or "rule") if badge == "rule" else BADGES[badge][2]
+    return BADGES[badge] + (rule_id or "rule") if badge == "rule" else BADGES[badge]
 
 
 class ReviewDelegate(ItemDelegate):
@@ -152,7 +159,7 @@ class ReviewDelegate(ItemDelegate):
             if index.data(ModalityRole) == "text":
                 opt = QStyleOptionViewItem(option)
                 if rejected:
-                    opt.palette.setColor(QPalette.ColorRole.Text, QColor("#8a9099"))
+                    opt.palette.setColor(QPalette.ColorRole.Text, colors.MUTED_TEXT)
                 self._paint_text(painter, opt, index, content)
             else:
                 self._paint_image(painter, option, index, content)
@@ -160,7 +167,7 @@ class ReviewDelegate(ItemDelegate):
                     side = self.thumb_side(option)
                     area = QRectF(content.center().x() - side / 2, content.top() + PAD, side, side)
                     painter.setPen(Qt.PenStyle.NoPen)
-                    painter.setBrush(VEIL)
+                    painter.setBrush(_veil())
                     painter.drawRect(area)
             self._paint_status(painter, option, index, badge, card, status_h)
         finally:
@@ -191,7 +198,7 @@ class ReviewDelegate(ItemDelegate):
         pixmap = _badge_pixmap(text, badge, bold.key(), dpr, bold)
         painter.drawPixmap(QPointF(left, top), pixmap)
         used = pixmap.width() / dpr + 6
-        painter.setPen(HINT_INK if hint and badge == "pending" else BADGES[badge][1])
+        painter.setPen(colors.WARNING_INK if hint and badge == "pending" else colors.status_colors(badge)[1])
         room = width - used
         if detail:
             painter.setFont(small)
@@ -248,15 +255,22 @@ class ProgressLine(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setPen(Qt.PenStyle.NoPen)
         r = QRectF(self.rect())
-        p.setBrush(QColor("#e4e7ec"))
+        p.setBrush(colors.PROGRESS_TRACK)
         p.drawRoundedRect(r, 2, 2)
         if self.fraction > 0:
-            p.setBrush(QColor("#12b76a"))
+            p.setBrush(colors.PROGRESS_FILL)
             p.drawRoundedRect(QRectF(r.left(), r.top(), max(r.height(), r.width() * self.fraction), r.height()), 2, 2)
         p.end()
 
 
 # ---- the panel ----------------------------------------------------------------------------------------
+def _banner_sheet() -> str:
+    """The "showing the candidates a rule would reject" strip, in the message bar's warning colours."""
+    fill, border, ink = colors.message_colors("warning")
+    return (f"#reviewBanner {{ background: {fill.name()}; border-bottom: 1px solid {border.name()}; }} "
+            f"#reviewBanner QLabel {{ color: {ink.name()}; }}")
+
+
 def _combo(tooltip: str) -> QComboBox:
     combo = QComboBox()
     combo.setToolTip(tooltip)
@@ -371,20 +385,20 @@ class ReviewPanel(QWidget):
         self.progress = ProgressLine()
         self.progress.setObjectName("reviewProgress")
 
-        def button(act: QAction, style: str = "") -> QToolButton:
+        def button(act: QAction, style: str = "", ink: QColor | None = None) -> QToolButton:
             b = QToolButton()
             b.setDefaultAction(act)
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setAutoRaise(False)
-            if style:
+            if ink is not None:  # (green / red ink that reads on the theme's button)
+                themed_style_sheet(b, lambda: f"{style} QToolButton:enabled {{ color: {ink.name()}; font-weight: 600; }}")
+            elif style:
                 b.setStyleSheet(style)
             return b
 
-        self.accept_button = button(
-            self.accept_action, "QToolButton { padding: 2px 8px; } QToolButton:enabled { color: #067647; font-weight: 600; }")
-        self.reject_button = button(
-            self.reject_action, "QToolButton { padding: 2px 8px; } QToolButton:enabled { color: #b42318; font-weight: 600; }")
+        self.accept_button = button(self.accept_action, "QToolButton { padding: 2px 8px; }", colors.SUCCESS_INK)
+        self.reject_button = button(self.reject_action, "QToolButton { padding: 2px 8px; }", colors.ERROR_INK)
         self.accept_passed_button = button(self.accept_passed_action, "QToolButton { padding: 2px 8px; }")
         self.accept_passed_button.setText("Accept Passed…")  # the menu says it in full
         self.undo_button = button(self.undo_action, "QToolButton { padding: 2px 8px; }")
@@ -397,7 +411,7 @@ class ReviewPanel(QWidget):
 
         self.toolbar = QFrame()
         self.toolbar.setObjectName("reviewToolbar")
-        self.toolbar.setStyleSheet("#reviewToolbar { background: palette(window); border-bottom: 1px solid #d7dbe1; }")
+        self.toolbar.setStyleSheet("#reviewToolbar { background: palette(window); border-bottom: 1px solid palette(midlight); }")
         bar = QHBoxLayout(self.toolbar)
         bar.setContentsMargins(10, 5, 10, 5)
         bar.setSpacing(6)
@@ -412,7 +426,7 @@ class ReviewPanel(QWidget):
             bar.addWidget(b)
         separator = QFrame()
         separator.setFrameShape(QFrame.Shape.VLine)
-        separator.setStyleSheet("color: #d7dbe1;")
+        separator.setStyleSheet("color: palette(midlight);")
         bar.addWidget(separator)
         bar.addWidget(self.undo_button)
         bar.addWidget(self.redo_button)
@@ -439,7 +453,7 @@ class ReviewPanel(QWidget):
         self.keys_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.filter_bar = QFrame()
         self.filter_bar.setObjectName("reviewFilters")
-        self.filter_bar.setStyleSheet("#reviewFilters { background: palette(window); border-bottom: 1px solid #d7dbe1; }")
+        self.filter_bar.setStyleSheet("#reviewFilters { background: palette(window); border-bottom: 1px solid palette(midlight); }")
         row = QHBoxLayout(self.filter_bar)
         row.setContentsMargins(10, 3, 10, 3)
         row.setSpacing(6)
@@ -450,8 +464,7 @@ class ReviewPanel(QWidget):
 
         self.banner = QFrame()
         self.banner.setObjectName("reviewBanner")
-        self.banner.setStyleSheet("#reviewBanner { background: #fffaeb; border-bottom: 1px solid #fedf89; }"
-                                  "#reviewBanner QLabel { color: #93370d; }")
+        themed_style_sheet(self.banner, _banner_sheet)
         self.banner_label = QLabel()
         self.banner_clear = QPushButton("Show all")
         self.banner_clear.setFocusPolicy(Qt.FocusPolicy.NoFocus)
