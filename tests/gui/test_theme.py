@@ -93,8 +93,11 @@ def test_style_sheets_naming_palette_roles_follow_a_switch(qtbot) -> None:
         return max(colours, key=lambda c: abs(c.lightness() - colours[0].lightness()))
 
     placeholder = QPalette.ColorRole.PlaceholderText
+    controller = ThemeController("light")  # (the light palette's muted text is 4.5:1 on the window too)
     light_ink = ink()
-    controller = ThemeController("dark")
+    assert light_ink.name() == "#5c6370"
+    assert _contrast(light_ink, QGuiApplication.palette().color(QPalette.ColorRole.Window)) >= 4.5
+    controller.set_preference("dark")
     assert ink().name() == dark_palette().color(placeholder).name() != light_ink.name()
     assert _contrast(ink(), dark_palette().color(QPalette.ColorRole.Window)) >= 4.5
     controller.set_preference("light")
