@@ -7,10 +7,11 @@ Augment…) and the Augment… flow, whose progress, ETA and Cancel use the wind
 whose messages use its message bar.
 
 The editor needs the op registry (numpy and every op module: a few hundred milliseconds). That
-import runs in a background job when the workspace is built, and the editor is made once it is
-done and the dataset has finished loading, so opening a dataset paints at once and the scan has
-the GUI thread to itself; anything that needs the editor sooner (:attr:`AugmentationWorkspace.editor`)
-makes it on the spot.
+import, and the editor's own modules, run in a background job when the workspace is built, and
+the editor is made once it is done and the dataset has finished loading, in two event-loop turns
+(its widgets; then the dock and menus), so opening a dataset paints at once, the scan has the GUI
+thread to itself and no turn stalls the window; anything that needs the editor sooner
+(:attr:`AugmentationWorkspace.editor`) makes it on the spot.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QTabWidget, QToolButton, QWidget
 
@@ -36,9 +37,12 @@ if TYPE_CHECKING:
 
 
 def load_ops(_cancel: Any) -> int:
-    """Import the op registry (and OpenCV, which the preview needs) off the GUI thread."""
+    """Import the op registry (and OpenCV, which the preview needs) off the GUI thread, and the
+    editor's own modules (~50 ms of imports the GUI thread would otherwise spend when it makes
+    the editor; nothing in them makes a widget or pixmap at import)."""
     import cv2  # noqa: F401
 
+    import genaug_desktop.gui.policy_editor  # noqa: F401
     from genaug_desktop.core.ops.base import registry
 
     return len(registry())
@@ -91,6 +95,11 @@ class AugmentationWorkspace(QObject):
         self.window = window
         session = window.session
         self._editor: PolicyEditor | None = None
+        # Made in two event-loop turns once it may be (the widgets; then the dock, the menus and
+        # the dataset's state), so neither turn stalls the window (together ~45 ms, and its
+        # first paint follows in a turn of its own).
+        self._made_editor: PolicyEditor | None = None
+        self._build_scheduled = False
         self._item: tuple[Item | None, str | None] = (None, None)
         self._restored_note = False
 
@@ -150,14 +159,33 @@ class AugmentationWorkspace(QObject):
             self._maybe_build_editor()
 
     def _maybe_build_editor(self) -> None:
-        if self._editor is None and self._loader is None and not self.window._shut_down:
+        if self._editor is None and self._loader is None and not self.window._shut_down and not self._build_scheduled:
+            self._build_scheduled = True
+            QTimer.singleShot(0, self, self._make_editor_widgets)
+
+    def _make_editor_widgets(self) -> None:
+        """First turn: the editor's widgets."""
+        if self._editor is not None or self.window._shut_down:
+            self._build_scheduled = False
+            return
+        from genaug_desktop.gui.policy_editor import PolicyEditor
+
+        if self._made_editor is None:
+            self._made_editor = PolicyEditor()
+        QTimer.singleShot(0, self, self._finish_scheduled_build)
+
+    def _finish_scheduled_build(self) -> None:
+        """Second turn: the editor goes into the dock and the menus."""
+        self._build_scheduled = False
+        if self._editor is None and not self.window._shut_down:
             self._build_editor()
 
     def _build_editor(self) -> None:
         from genaug_desktop.gui.policy_editor import PolicyEditor
 
         window = self.window
-        editor = self._editor = PolicyEditor()
+        made, self._made_editor = self._made_editor, None
+        editor = self._editor = made if made is not None else PolicyEditor()
         self._restore_drafts()
         self.dock.set_editor(editor)
         menu = window.policy_menu
@@ -197,6 +225,10 @@ class AugmentationWorkspace(QObject):
     def shutdown(self) -> None:
         if self._loader is not None:
             self._loader.wait()
+        if self._made_editor is not None:  # made, not yet in the dock
+            self._made_editor.shutdown()
+            self._made_editor.deleteLater()
+            self._made_editor = None
         if self._editor is not None:
             self._save_drafts()
             self._editor.shutdown()

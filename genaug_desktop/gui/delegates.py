@@ -6,6 +6,7 @@ not there yet, in which case a quiet placeholder is painted until ``dataChanged`
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
@@ -47,6 +48,8 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 MARGIN = 4  # outside the card: half the gap between two cards
 PAD = 8  # inside the card
 RADIUS = 6.0
+#: Scaled thumbnails an ItemDelegate keeps (a few screenfuls; 64 KB each at 128 px).
+SCALED_CACHE = 400
 
 def _small_font(base: QFont, delta: float = -1.0) -> QFont:
     font = QFont(base)
@@ -152,6 +155,7 @@ class ItemDelegate(QStyledItemDelegate):
         super().__init__(parent)
         #: Width the cards share (the view sets it on resize); 0: natural card width.
         self.row_width = 0
+        self._scaled_cache: OrderedDict[tuple[int, int, float], QPixmap] = OrderedDict()
 
     # ---- geometry --------------------------------------------------------------------------------
     @staticmethod
@@ -220,11 +224,9 @@ class ItemDelegate(QStyledItemDelegate):
         if reason is not None:
             self._paint_broken(painter, option, area, str(reason))
         elif isinstance(thumb, QImage) and not thumb.isNull():
-            scale = min(side / thumb.width(), side / thumb.height())
-            w, h = thumb.width() * scale, thumb.height() * scale
-            target = QRectF(area.center().x() - w / 2, area.center().y() - h / 2, w, h)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 3.0)
-            painter.drawImage(target, thumb)
+            pixmap = self._scaled(thumb, side, painter.device().devicePixelRatioF())
+            w, h = pixmap.deviceIndependentSize().width(), pixmap.deviceIndependentSize().height()
+            painter.drawPixmap(QPointF(round(area.center().x() - w / 2), round(area.center().y() - h / 2)), pixmap)
         else:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(PLACEHOLDER_FILL)
@@ -243,6 +245,26 @@ class ItemDelegate(QStyledItemDelegate):
         painter.setPen(MUTED_TEXT)
         name = fm.elidedText(str(index.data(NameRole) or ""), Qt.TextElideMode.ElideMiddle, int(width))
         painter.drawText(QRectF(card.left() + PAD, name_y, width, fm.height()), Qt.AlignmentFlag.AlignLeft, name)
+
+    def _scaled(self, thumb: QImage, side: int, dpr: float) -> QPixmap:
+        """*thumb* fitted into *side* × *side*, scaled once and kept (the most recent
+        :data:`SCALED_CACHE` of them): a paint then copies pixels instead of scaling a QImage
+        every time (which took most of a grid repaint as thumbnails arrived)."""
+        key = (thumb.cacheKey(), side, dpr)
+        pixmap = self._scaled_cache.get(key)
+        if pixmap is not None:
+            self._scaled_cache.move_to_end(key)
+            return pixmap
+        scale = min(side / thumb.width(), side / thumb.height())
+        w, h = max(1, round(thumb.width() * scale * dpr)), max(1, round(thumb.height() * scale * dpr))
+        mode = Qt.TransformationMode.SmoothTransformation if scale < 3.0 else Qt.TransformationMode.FastTransformation
+        image = thumb if (w, h) == (thumb.width(), thumb.height()) else thumb.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio, mode)
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(dpr)
+        self._scaled_cache[key] = pixmap
+        if len(self._scaled_cache) > SCALED_CACHE:
+            self._scaled_cache.popitem(last=False)
+        return pixmap
 
     def _paint_broken(self, painter: QPainter, option: QStyleOptionViewItem, area: QRectF, reason: str) -> None:
         painter.setPen(QPen(BROKEN_BORDER, 1.0))

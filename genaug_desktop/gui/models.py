@@ -91,6 +91,7 @@ class ItemListModel(QAbstractListModel):
         super().__init__(parent)
         self._items: list[Item] = []
         self._root = ""
+        self._prefix = ""
         self._rows_by_path: dict[str, list[int]] = {}
         # key -> first row with it; built at the first look-up (a million-text dataset that is
         # never searched by key pays nothing), then kept in step by every change of the rows.
@@ -114,6 +115,10 @@ class ItemListModel(QAbstractListModel):
         self._row_by_key = None
         self._labels = Counter()
         self._root = root
+        # Item paths are relative with "/" separators: where that is the OS separator, an
+        # absolute path is the prefix and the item's path (os.path.join per item was most of
+        # a scan batch's append_items).
+        self._prefix = (root if root.endswith(os.sep) else root + os.sep) if root and os.sep == "/" else ""
         self.endResetModel()
         self.counts_changed.emit()
 
@@ -152,6 +157,8 @@ class ItemListModel(QAbstractListModel):
         return self._rows_by_path.get(path, [])
 
     def abspath(self, item: Item) -> str:
+        if self._prefix:
+            return self._prefix + item.path
         return os.path.join(self._root, *item.path.split("/"))
 
     def label_counts(self) -> dict[str | None, int]:
