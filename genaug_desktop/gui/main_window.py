@@ -456,7 +456,12 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(
             "&Export…", self.open_export_dialog, "Ctrl+E", file_menu,
             "Export the accepted candidates (and the originals, if you like) with a manifest", "export", "Export")
-        self.export_action.setEnabled(False)  # needs a project (see _update_export_action)
+        self.export_action.setEnabled(False)  # needs a project (see _update_project_actions)
+        self.relink_action = self._action(
+            "Relin&k Dataset…", self.relink_dataset, None, file_menu,
+            "Point the project at its dataset's new place, after the dataset folder or file was moved",
+            "open-dataset")
+        self.relink_action.setEnabled(False)
         self.close_action = self._action(
             "&Close", self.close_dataset, QKeySequence.StandardKey.Close, file_menu,
             "Close the dataset or project and go back to the welcome page", "close")
@@ -749,7 +754,7 @@ class MainWindow(QMainWindow):
         s.summary_changed.connect(self._update_summary)
         s.error_occurred.connect(self._on_error)
         for signal in (s.opened, s.loaded, s.closed):
-            signal.connect(self._update_export_action)
+            signal.connect(self._update_project_actions)
         s.notice.connect(self.message_bar.show_message)
 
     def _connect(self) -> None:
@@ -818,10 +823,33 @@ class MainWindow(QMainWindow):
         dialog.exec()
         dialog.deleteLater()
 
-    def _update_export_action(self, *_args: object) -> None:
+    def relink_dataset(self, path: str | None = None) -> None:
+        """File > Relink Dataset…: ask where the project's dataset is now (unless *path* says), check
+        it in a dialog and, when the person confirms, store it; the project then opens again, so the
+        source files are checked at their new place."""
+        from genaug_desktop.gui.relink_dialog import RelinkDialog, choose_new_place  # loads on first use
+
+        project = self.session.project
+        if project is None or self.session.state is None:
+            self.message_bar.show_message("info", "Relink works on a project: open its NAME.genaug folder first.")
+            return
+        path = path or choose_new_place(project, self)
+        if not path:
+            return
+        dialog = RelinkDialog(project, self, path)
+        dialog.exec()
+        report = dialog.result_report
+        dialog.deleteLater()
+        if report is None:
+            return
+        self.open_path(self.session.state.path)  # reads the items again, and checks them where they are now
+        self.message_bar.show_message("info", f"Relinked to {report.dataset_path}: {report.counts()}.")
+
+    def _update_project_actions(self, *_args: object) -> None:
         has = self.session.project is not None
         self.export_action.setEnabled(has)
         self.export_action.setToolTip("" if has else "Export needs a project (a NAME.genaug folder)")
+        self.relink_action.setEnabled(has)
 
     def close_dataset(self) -> None:
         self.message_bar.dismiss()  # what it said was about the dataset that closes

@@ -419,7 +419,8 @@ class DatasetSession(QObject):
             self.problems.set_file_problem(Problem(rel, "source file is missing (moved or deleted since the project was made)"))
         for rel in check.changed:
             self.problems.set_file_problem(Problem(rel, "source file changed since the project was made"))
-        self.notice.emit("warning", check.summary())
+        hint = " Moved the dataset? File > Relink Dataset… points the project at its new place." if check.missing else ""
+        self.notice.emit("warning", check.summary() + hint)
 
     def _on_thumbnail_failed(self, path: str, reason: str) -> None:
         from genaug_desktop.core.datasets.model import Problem
