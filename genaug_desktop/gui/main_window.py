@@ -458,7 +458,7 @@ class MainWindow(QMainWindow):
             "Export the accepted candidates (and the originals, if you like) with a manifest", "export", "Export")
         self.export_action.setEnabled(False)  # needs a project (see _update_project_actions)
         self.relink_action = self._action(
-            "Relin&k Dataset…", self.relink_dataset, None, file_menu,
+            "Relin&k Dataset…", lambda: self.relink_dataset(), None, file_menu,  # (not triggered's bool)
             "Point the project at its dataset's new place, after the dataset folder or file was moved",
             "open-dataset")
         self.relink_action.setEnabled(False)

@@ -212,3 +212,26 @@ def test_the_mismatch_list_is_capped_and_says_how_many_more() -> None:
     report = RelinkReport("/x", None, matched=["a"], missing=[f"m{i}" for i in range(4)], changed=["c"])
     assert mismatch_lines(report, limit=3) == ["missing   m0", "missing   m1", "missing   m2", "… and 2 more"]
     assert mismatch_lines(report)[-1] == "changed   c"
+
+
+def test_the_chooser_asks_for_a_folder_or_the_file_starting_near_the_old_place(moved_images, tmp_path: Path,
+                                                                                csv_file: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from genaug_desktop.gui.relink_dialog import choose_new_place
+
+    project, old, new = moved_images
+    asked: list[tuple[str, ...]] = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        lambda parent, title, start: asked.append(("folder", title, start)) or str(new))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda parent, title, start, filt: asked.append(("file", title, start, filt)) or ("", ""))
+    assert choose_new_place(project) == str(new)
+    assert asked == [("folder", "Where is the dataset of pets now?", str(old.parent))]  # the old folder is gone
+    text = run_job(init_project_job(str(tmp_path / "reviews.genaug"), str(csv_file)))
+    try:
+        assert choose_new_place(text) is None  # the person cancelled
+    finally:
+        text.close()
+    assert asked[1] == ("file", "Where is reviews.csv now?", str(csv_file.parent),
+                        "The project's dataset (reviews.csv);;All files (*)")

@@ -49,8 +49,12 @@ def _drive_modal_dialog(qtbot, act: Callable[[RelinkDialog], None]) -> list[str]
 
 
 def test_relink_from_the_file_menu_finds_the_moved_sources(qtbot, make_window, image_folder: Path,
-                                                           tmp_path: Path) -> None:
+                                                           tmp_path: Path, monkeypatch) -> None:
+    import genaug_desktop.gui.relink_dialog as relink_dialog
+
     project_dir, new_place = _moved_project(tmp_path, image_folder)
+    # The file dialog is the platform's: the person picks the new place in it.
+    monkeypatch.setattr(relink_dialog, "choose_new_place", lambda project, parent: str(new_place))
     window: MainWindow = make_window()
     assert not window.relink_action.isEnabled()  # nothing open
     window.open_path(str(project_dir))
@@ -72,7 +76,7 @@ def test_relink_from_the_file_menu_finds_the_moved_sources(qtbot, make_window, i
         dialog.relink_button.click()
 
     log = _drive_modal_dialog(qtbot, relink)
-    window.relink_dataset(str(new_place))  # (the menu action asks for the place with a file dialog first)
+    window.relink_action.trigger()
     assert log == ["acted"]
 
     wait_loaded(qtbot, window)
