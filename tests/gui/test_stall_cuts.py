@@ -111,13 +111,19 @@ def hold_editor_build(monkeypatch):
     return real
 
 
-def test_editor_turns_make_the_widgets_then_dock_them(qtbot, make_window, image_folder: Path, monkeypatch) -> None:
+def open_with_editor_held(qtbot, make_window, image_folder: Path, monkeypatch):
+    """A window with *image_folder* loaded and its op registry imported, the editor not made."""
     start = hold_editor_build(monkeypatch)
     window = make_window()
     window.open_path(str(image_folder))
     wait_loaded(qtbot, window)
     aug = window.augmentation
     qtbot.waitUntil(lambda: aug._loader is None, timeout=20000)
+    return window, aug, start
+
+
+def test_editor_turns_make_the_widgets_then_dock_them(qtbot, make_window, image_folder: Path, monkeypatch) -> None:
+    _window, aug, start = open_with_editor_held(qtbot, make_window, image_folder, monkeypatch)
     assert not aug.has_editor
     start(aug)
     assert not aug.has_editor and aug._made_editor is None  # nothing made inside the caller's turn
@@ -128,12 +134,7 @@ def test_editor_turns_make_the_widgets_then_dock_them(qtbot, make_window, image_
 
 def test_editor_asked_for_while_its_turns_are_pending_is_made_once(
         qtbot, make_window, image_folder: Path, monkeypatch) -> None:
-    start = hold_editor_build(monkeypatch)
-    window = make_window()
-    window.open_path(str(image_folder))
-    wait_loaded(qtbot, window)
-    aug = window.augmentation
-    qtbot.waitUntil(lambda: aug._loader is None, timeout=20000)
+    window, aug, start = open_with_editor_held(qtbot, make_window, image_folder, monkeypatch)
     start(aug)
     assert not aug.has_editor  # scheduled, not made inside the caller's turn
     editor = aug.editor  # asked for now: made at once
