@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -262,7 +263,34 @@ def _text_browser() -> QTextBrowser:
     view.setFrameShape(QFrame.Shape.NoFrame)
     view.setStyleSheet("QTextBrowser { background: palette(base); border: 1px solid palette(midlight); border-radius: 6px; padding: 6px; }")
     view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the review grid
+    view.setMinimumHeight(48)  # (it scrolls: a short compare view leaves the grid its row of cards)
     return view
+
+
+class ElidedLabel(QLabel):
+    """One line that ends in "…" when it does not fit, with the whole text in its tooltip then."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802  (Qt's name)
+        self._full = text
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width()))
+        super().setText(shown)
+        self.setToolTip(self._full if shown != self._full else "")
 
 
 class CompareView(QWidget):
@@ -277,9 +305,8 @@ class CompareView(QWidget):
         self.comparison: ImageComparison | None = None
         self._jobs = JobSlot(self)
 
-        self.title = QLabel()
+        self.title = ElidedLabel()
         self.title.setStyleSheet("font-weight: 600;")
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status = QLabel()
         follow_theme(self.status, self._restyle_status)  # the pill's colours are fixed when its sheet is set
         follow_theme(self, self._restyle_text)  # and the word diff's when its HTML is set
@@ -302,7 +329,8 @@ class CompareView(QWidget):
         images.setContentsMargins(0, 0, 0, 0)
         images.setSpacing(10)
         for pane in (self.source_image, self.candidate_image, self.difference_image):
-            pane.body.setMinimumSize(96, 96)
+            # (short, so that under a bottom panel the review grid keeps a whole row of cards)
+            pane.body.setMinimumSize(96, 56)
             images.addWidget(pane, 1)
 
         self.source_text = _Pane(_text_browser())
@@ -323,9 +351,16 @@ class CompareView(QWidget):
         self.pages.addWidget(text_page)
         self._image_page, self._text_page = image_page, text_page
 
+        # The provenance line (origin and every op with its values): it wraps rather than being cut
+        # mid-value, and can be selected and copied; the tooltip holds the ops too.
         self.footer = QLabel()
+        self.footer.setObjectName("compareProvenance")
         self.footer.setStyleSheet("color: palette(placeholder-text);")
-        self.footer.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.footer.setWordWrap(True)
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.footer.setSizePolicy(policy)
+        self.footer.setTextFormat(Qt.TextFormat.PlainText)
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         layout = QVBoxLayout(self)

@@ -90,6 +90,7 @@ REFRESH_MS = 500
 BADGES = {"pending": "Pending", "accepted": "✓ Accepted", "rejected": "✕ Rejected", "rule": "✕ "}
 BORDERS = {"accepted": QColor("#47cd89"), "rejected": QColor("#f97066"), "rule": QColor("#fdb022")}
 MIN_DETAIL = 70  # px of reason text worth showing beside a badge
+COMPARE_BESIDE_MIN_WIDTH = 700  # px: narrower, the compare view stays under the grid whatever the height
 VEIL_ALPHA = 150  # the card's fill over a rejected image, this opaque
 
 
@@ -220,6 +221,18 @@ class ReviewGridView(ItemGridView):
         (int(Qt.Key.Key_Space), False): "next",
         (int(Qt.Key.Key_Space), True): "previous",
     }
+
+    def minimumSizeHint(self) -> QSize:
+        """Room for one whole row of cards (caption and badge included), so that a bottom panel or
+        the compare view never leaves the grid a strip of cut-off cards."""
+        base = super().minimumSizeHint()
+        model, delegate = self.model(), self.itemDelegate()
+        if model is None or delegate is None or model.rowCount() == 0:
+            return base
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        card = delegate.sizeHint(option, model.index(0, 0))
+        return QSize(base.width(), max(base.height(), card.height() + 2 * self.frameWidth()))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         mods = event.modifiers()
@@ -485,6 +498,9 @@ class ReviewPanel(QWidget):
         self.view.setItemDelegate(self.delegate)
         self.view.setModel(self.model)
         self.view.viewport_changed.connect(self.thumbnails.viewport_changed)
+        # (the grid's minimum height is one row of cards: known once there is a card)
+        self.model.modelReset.connect(self._grid_rows_changed)
+        self.model.rowsInserted.connect(lambda *_a: self._grid_rows_changed())
         self.compare = CompareView()
         self.compare.setObjectName("reviewCompare")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -587,6 +603,7 @@ class ReviewPanel(QWidget):
     def set_thumbnail_size(self, size: int) -> None:
         self.model.thumbnail_size = int(size * self.devicePixelRatioF())
         self.view.setIconSize(QSize(size, size))
+        self.view.updateGeometry()
 
     def _on_appended(self, snapshot: ReviewSnapshot) -> None:
         if self.project is None or not self._loaded:
@@ -871,6 +888,27 @@ class ReviewPanel(QWidget):
         super().resizeEvent(event)
         self._fit_filter_bar()
         self._fit_counts()
+        self._arrange_body()
+
+    def _grid_rows_changed(self) -> None:
+        self.view.updateGeometry()
+        self._arrange_body()
+
+    def _arrange_body(self) -> None:
+        """The compare view under the grid; beside it when the panel is too short for a whole row
+        of cards above the compare view (a 1280 x 800 window with a bottom panel open)."""
+        splitter = self.splitter
+        room = splitter.height()
+        if room <= 0 or self.model.rowCount() == 0:
+            return
+        need = (self.view.minimumSizeHint().height() + self.compare.minimumSizeHint().height()
+                + splitter.handleWidth())
+        beside = room < need and splitter.width() >= COMPARE_BESIDE_MIN_WIDTH
+        orientation = Qt.Orientation.Horizontal if beside else Qt.Orientation.Vertical
+        if splitter.orientation() != orientation:
+            splitter.setOrientation(orientation)
+            total = splitter.width() if beside else room
+            splitter.setSizes([total * 3 // 5, total - total * 3 // 5] if beside else [total * 2 // 3, total - total * 2 // 3])
 
     def _fit_counts(self) -> None:
         """The most detailed counts line that fits."""

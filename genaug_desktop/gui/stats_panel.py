@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -160,6 +161,9 @@ class StatsPanel(QWidget):
         self.rule_combo.activated.connect(lambda _i: setattr(self, "_rule_chosen", True))
         self.rule_combo.setMinimumContentsLength(14)
         self.rule_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        # It takes the row's free width (a rule's measure is a long name); the tooltip says it whole.
+        self.rule_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.rule_combo.currentIndexChanged.connect(lambda _i: self._combo_tooltip())
         self._rule_chosen = False
         self.measure_label = QLabel()
         self.measure_label.setStyleSheet("color: palette(placeholder-text);")
@@ -171,9 +175,8 @@ class StatsPanel(QWidget):
         measure_row = QHBoxLayout()
         measure_row.setContentsMargins(0, 0, 0, 0)
         measure_row.addWidget(QLabel("Distribution of"))
-        measure_row.addWidget(self.rule_combo)
+        measure_row.addWidget(self.rule_combo, 1)
         measure_row.addWidget(self.measure_label)
-        measure_row.addStretch(1)
         measure_box = QWidget()
         measure_column = QVBoxLayout(measure_box)
         measure_column.setContentsMargins(0, 0, 0, 0)
@@ -338,7 +341,7 @@ class StatsPanel(QWidget):
              Series(f"Accepted ({s.by_status.get('accepted', 0):,})", ACCEPTED_COLOR)],
             [[s.real_classes.get(c, 0) for c in labels], [s.accepted_classes.get(c, 0) for c in labels]],
         )
-        self.class_chart.set_title("Class balance", "share of each class, real vs accepted")
+        self.class_chart.set_title("Class balance", "share of each class")  # (the legend says real / accepted)
         self._fill_rules(s.rules)
         self._show_empty()
 
@@ -358,6 +361,11 @@ class StatsPanel(QWidget):
         self.rule_combo.blockSignals(False)
         self.rule_combo.setEnabled(bool(measured))
         self.measure()
+
+    def _combo_tooltip(self) -> None:
+        text = self.rule_combo.currentText()
+        about = "The rule whose measured value is shown, over every candidate"
+        self.rule_combo.setToolTip(f"{text}\n{about}" if text else about)
 
     def select_rule(self, rule_id: str) -> bool:
         index = self.rule_combo.findData(rule_id)
@@ -392,10 +400,8 @@ class StatsPanel(QWidget):
         lo, hi = m.bounds
         interval = ("≥ " + f"{lo:g}" if hi is None else "≤ " + f"{hi:g}" if lo is None else f"{lo:g} – {hi:g}") \
             if lo is not None or hi is not None else "no bounds"
-        self.histogram.set_title(
-            f"{m.rule_id}: {m.unit}",
-            f"{plural(measured, 'candidate')} measured · pass interval {interval} · {outside:,} outside",
-        )
+        # (the rule's id is in the chooser above: the title is the measure alone, so that it fits)
+        self.histogram.set_title(m.unit, f"{measured:,} measured · pass {interval} · {outside:,} outside")
         self.measure_label.setText("over every candidate, whatever its status")
         self.histogram.setToolTip("Every candidate, whatever its status, measured by this rule; the dashed "
                                   "lines are its thresholds, amber bins fall outside them")
