@@ -163,7 +163,6 @@ class StatsPanel(QWidget):
         self.rule_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         # It takes the row's free width (a rule's measure is a long name); the tooltip says it whole.
         self.rule_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.rule_combo.currentIndexChanged.connect(lambda _i: self._combo_tooltip())
         self._rule_chosen = False
         self.measure_label = QLabel()
         self.measure_label.setStyleSheet("color: palette(placeholder-text);")
@@ -377,6 +376,7 @@ class StatsPanel(QWidget):
 
     def measure(self) -> None:
         """Measure the chosen rule over every candidate (background; newest wins)."""
+        self._combo_tooltip()
         project = self.project
         rule_id = self.rule_combo.currentData()
         rule = next((r for r in (self.stats.rules if self.stats else []) if r.id == rule_id), None)
