@@ -135,6 +135,7 @@ class AugmentationWorkspace(QObject):
         window.cancel_button.clicked.connect(c.cancel)
         self.update_dock()
 
+        self._ops_ready = False  # the op registry and the editor's modules are imported
         self._loader: JobWorker | None = JobWorker(load_ops, name="load-ops")
         self._loader.finished.connect(self._on_ops_loaded)
         self._loader.start()
@@ -153,13 +154,14 @@ class AugmentationWorkspace(QObject):
 
     def _on_ops_loaded(self) -> None:
         self._loader = None
+        self._ops_ready = True
         # While a dataset streams in, the GUI thread is kept for it (Cancel must answer at once):
         # the editor is made when loading ends (see _on_loaded), or now if nothing is loading.
         if not self.window.session.is_busy:
             self._maybe_build_editor()
 
     def _maybe_build_editor(self) -> None:
-        if self._editor is None and self._loader is None and not self.window._shut_down and not self._build_scheduled:
+        if self._editor is None and self._ops_ready and not self.window._shut_down and not self._build_scheduled:
             self._build_scheduled = True
             QTimer.singleShot(0, self, self._make_editor_widgets)
 

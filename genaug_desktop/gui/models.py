@@ -300,6 +300,7 @@ class ClassCountModel(QAbstractTableModel):
     """
 
     FilterRole = roles.USER + 1
+    _horizontal: Any = None  # Qt.Orientation.Horizontal, read on first use
     ALL_TEXT = "All"
     UNLABELED_TEXT = "(unlabeled)"
 
@@ -357,9 +358,14 @@ class ClassCountModel(QAbstractTableModel):
         return 0 if parent.isValid() else 2
 
     def headerData(self, section: int, orientation: Any, role: int = roles.DISPLAY) -> Any:
-        from PySide6.QtCore import Qt  # only once a view shows the header
+        # Qt.Orientation is read once a view shows the header, and kept: an import statement runs
+        # PySide's import hook every time, and the class table's header asks on every scan batch.
+        horizontal_value = ClassCountModel._horizontal
+        if horizontal_value is None:
+            from PySide6.QtCore import Qt
 
-        horizontal = orientation == Qt.Orientation.Horizontal
+            horizontal_value = ClassCountModel._horizontal = Qt.Orientation.Horizontal
+        horizontal = orientation == horizontal_value
         if horizontal and role == roles.DISPLAY:
             return ("Class", "Items")[section]
         if horizontal and role == roles.TEXT_ALIGNMENT and section == 1:

@@ -1,6 +1,6 @@
 """What keeps the GUI event loop from stalling while a big dataset opens (issue 2, point 9): the
 grid's delegate scales a thumbnail once and then only copies it, item paths are made without a
-join per item, and the policy editor is made in turns of its own, never inside the turn that
+join per item, the class table's header runs no import per call, and the policy editor is made in turns of its own, never inside the turn that
 reports the dataset loaded."""
 
 from __future__ import annotations
@@ -44,6 +44,21 @@ def test_abspath_is_the_join_of_root_and_item_path() -> None:
         model.reset(root)
         for rel in ("a.png", "cls/b.png", "x/y/z c.png"):
             assert model.abspath(image_item(rel)) == os.path.join(root, *rel.split("/"))
+
+
+def test_class_table_header_reads_the_orientation_once() -> None:
+    from PySide6.QtCore import Qt
+
+    from genaug_desktop.gui import roles
+    from genaug_desktop.gui.models import ClassCountModel
+
+    model = ClassCountModel()
+    horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+    assert [model.headerData(s, horizontal) for s in (0, 1)] == ["Class", "Items"]
+    assert ClassCountModel._horizontal == horizontal
+    assert model.headerData(1, horizontal, roles.TEXT_ALIGNMENT) == roles.ALIGN_RIGHT_VCENTER
+    assert model.headerData(0, horizontal, roles.TEXT_ALIGNMENT) is None
+    assert model.headerData(0, vertical) is None
 
 
 def test_delegate_scales_a_thumbnail_once_and_paints_it_where_it_did(qtbot) -> None:
@@ -118,7 +133,8 @@ def open_with_editor_held(qtbot, make_window, image_folder: Path, monkeypatch):
     window.open_path(str(image_folder))
     wait_loaded(qtbot, window)
     aug = window.augmentation
-    qtbot.waitUntil(lambda: aug._loader is None, timeout=20000)
+    qtbot.waitUntil(lambda: aug._ops_ready, timeout=20000)
+    assert aug._loader is None
     return window, aug, start
 
 
