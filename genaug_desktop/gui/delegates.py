@@ -50,6 +50,8 @@ PAD = 8  # inside the card
 RADIUS = 6.0
 #: Scaled thumbnails an ItemDelegate keeps (a few screenfuls; 64 KB each at 128 px).
 SCALED_CACHE = 400
+#: Drawn image cards an ItemDelegate keeps (a few screenfuls; ~110 KB each at 128 px).
+CARD_CACHE = 240
 
 def _small_font(base: QFont, delta: float = -1.0) -> QFont:
     font = QFont(base)
@@ -156,6 +158,7 @@ class ItemDelegate(QStyledItemDelegate):
         #: Width the cards share (the view sets it on resize); 0: natural card width.
         self.row_width = 0
         self._scaled_cache: OrderedDict[tuple[int, int, float], QPixmap] = OrderedDict()
+        self._card_cache: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
 
     # ---- geometry --------------------------------------------------------------------------------
     @staticmethod
@@ -187,17 +190,58 @@ class ItemDelegate(QStyledItemDelegate):
 
     # ---- painting --------------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        if index.data(ModalityRole) != "text":
+            self._paint_image_card(painter, option, index)
+            return
         painter.save()
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             card = QRectF(option.rect).adjusted(MARGIN + 0.5, MARGIN + 0.5, -MARGIN - 0.5, -MARGIN - 0.5)
             self._paint_card(painter, option, card)
-            if index.data(ModalityRole) == "text":
-                self._paint_text(painter, option, index, card)
-            else:
-                self._paint_image(painter, option, index, card)
+            self._paint_text(painter, option, index, card)
         finally:
             painter.restore()
+
+    def _paint_image_card(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        """An image card is drawn once into a kept pixmap (the most recent :data:`CARD_CACHE`),
+        keyed by everything it shows, and then only copied. The grid repaints its visible cards
+        whenever a scan batch or a batch of thumbnails arrives; each Qt call of a full card
+        (two dozen) gives up Python's lock, and while the scan thread runs every one of them waits
+        to get it back: one copy instead of two dozen calls keeps those repaints short."""
+        reason = index.data(BrokenRole)
+        thumb = index.data(ThumbnailRole) if reason is None else None
+        thumb_key = thumb.cacheKey() if isinstance(thumb, QImage) and not thumb.isNull() else None
+        device = painter.device()
+        dpr = device.devicePixelRatioF() if device is not None else 1.0
+        rect = option.rect
+        state = option.state
+        key = (
+            rect.width(), rect.height(), option.decorationSize.width(), option.decorationSize.height(), dpr,
+            bool(state & QStyle.StateFlag.State_Selected), bool(state & QStyle.StateFlag.State_MouseOver),
+            option.palette.color(QPalette.ColorRole.Highlight).rgba(), option.font.key(), is_dark_theme(),
+            reason, thumb_key, index.data(LabelRole), index.data(NameRole),
+        )
+        pixmap = self._card_cache.get(key)
+        if pixmap is None:
+            pixmap = QPixmap(max(1, round(rect.width() * dpr)), max(1, round(rect.height() * dpr)))
+            pixmap.setDevicePixelRatio(dpr)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            local = QStyleOptionViewItem(option)
+            local.rect = QRect(0, 0, rect.width(), rect.height())
+            card_painter = QPainter(pixmap)
+            try:
+                card_painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                card = QRectF(local.rect).adjusted(MARGIN + 0.5, MARGIN + 0.5, -MARGIN - 0.5, -MARGIN - 0.5)
+                self._paint_card(card_painter, local, card)
+                self._paint_image(card_painter, local, index, card)
+            finally:
+                card_painter.end()
+            self._card_cache[key] = pixmap
+            if len(self._card_cache) > CARD_CACHE:
+                self._card_cache.popitem(last=False)
+        else:
+            self._card_cache.move_to_end(key)
+        painter.drawPixmap(rect.topLeft(), pixmap)
 
     def _paint_card(self, painter: QPainter, option: QStyleOptionViewItem, card: QRectF) -> None:
         selected = bool(option.state & QStyle.StateFlag.State_Selected)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QStyleOptionViewItem
+from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
 from genaug_desktop.core.datasets.model import Item
 from genaug_desktop.gui import delegates
@@ -26,12 +26,14 @@ def image_item(rel: str) -> Item:
     return Item(key=rel, path=rel, modality="image", label="a", sha256="0" * 64, size=10, width=64, height=64)
 
 
-def paint_card(delegate: ItemDelegate, model: ItemListModel, row: int, side: int = 96) -> QImage:
+def paint_card(delegate: ItemDelegate, model: ItemListModel, row: int, side: int = 96, selected: bool = False) -> QImage:
     out = QImage(200, 200, QImage.Format.Format_ARGB32_Premultiplied)
     out.fill(QColor(255, 255, 255))
     option = QStyleOptionViewItem()
     option.rect = out.rect()
     option.decorationSize = QSize(side, side)
+    if selected:
+        option.state |= QStyle.StateFlag.State_Selected
     painter = QPainter(out)
     delegate.paint(painter, option, model.index(row))
     painter.end()
@@ -90,6 +92,43 @@ def test_delegate_scales_a_thumbnail_once_and_paints_it_where_it_did(qtbot) -> N
         assert len(delegate._scaled_cache) == 3
     finally:
         cache.shutdown()
+
+
+def test_image_cards_are_drawn_once_per_look_and_then_copied(qtbot) -> None:
+    cache = ThumbnailCache(workers=1)
+    try:
+        model = ItemListModel(cache)
+        model.reset(ROOT)
+        model.append_items([image_item("a/red.png"), image_item("a/waiting.png")])
+        cache.shutdown()  # nothing is decoded here: the second card stays a placeholder
+        delegate = ItemDelegate()
+        placeholder = paint_card(delegate, model, 0)
+        assert len(delegate._card_cache) == 1
+        assert paint_card(delegate, model, 0) == placeholder and len(delegate._card_cache) == 1  # copied
+        paint_card(delegate, model, 1)  # another name: a card of its own
+        assert len(delegate._card_cache) == 2
+        selected = paint_card(delegate, model, 0, selected=True)
+        assert len(delegate._card_cache) == 3 and selected != placeholder
+        red = QImage(64, 64, QImage.Format.Format_RGB32)
+        red.fill(QColor(255, 0, 0))
+        cache._store((os.path.join(ROOT, "a", "red.png"), 128), red)  # the thumbnail arrives
+        with_thumb = paint_card(delegate, model, 0)
+        assert len(delegate._card_cache) == 4 and with_thumb.pixelColor(100, 60) == QColor(255, 0, 0)
+        assert placeholder.pixelColor(100, 60) != QColor(255, 0, 0)
+    finally:
+        cache.shutdown()
+
+
+def test_drawn_cards_kept_are_bounded(qtbot, monkeypatch) -> None:
+    monkeypatch.setattr(delegates, "CARD_CACHE", 2)
+    model = ItemListModel()
+    model.reset(ROOT)
+    model.append_items([image_item(f"a/{n}.png") for n in range(4)])
+    delegate = ItemDelegate()
+    for row in range(4):
+        paint_card(delegate, model, row)
+    assert len(delegate._card_cache) == 2
+    assert [k[-1] for k in delegate._card_cache] == ["2.png", "3.png"]
 
 
 def test_scaled_thumbnails_kept_are_bounded(qtbot, monkeypatch) -> None:
