@@ -195,12 +195,16 @@ class ItemDelegate(QStyledItemDelegate):
             return
         painter.save()
         try:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            card = QRectF(option.rect).adjusted(MARGIN + 0.5, MARGIN + 0.5, -MARGIN - 0.5, -MARGIN - 0.5)
-            self._paint_card(painter, option, card)
-            self._paint_text(painter, option, index, card)
+            self._paint_text(painter, option, index, self._draw_card(painter, option))
         finally:
             painter.restore()
+
+    def _draw_card(self, painter: QPainter, option: QStyleOptionViewItem) -> QRectF:
+        """The card's background and border in ``option.rect``; returns the card's rectangle."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        card = QRectF(option.rect).adjusted(MARGIN + 0.5, MARGIN + 0.5, -MARGIN - 0.5, -MARGIN - 0.5)
+        self._paint_card(painter, option, card)
+        return card
 
     def _paint_image_card(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         """An image card is drawn once into a kept pixmap (the most recent :data:`CARD_CACHE`),
@@ -230,10 +234,7 @@ class ItemDelegate(QStyledItemDelegate):
             local.rect = QRect(0, 0, rect.width(), rect.height())
             card_painter = QPainter(pixmap)
             try:
-                card_painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-                card = QRectF(local.rect).adjusted(MARGIN + 0.5, MARGIN + 0.5, -MARGIN - 0.5, -MARGIN - 0.5)
-                self._paint_card(card_painter, local, card)
-                self._paint_image(card_painter, local, index, card)
+                self._paint_image(card_painter, local, index, self._draw_card(card_painter, local))
             finally:
                 card_painter.end()
             self._card_cache[key] = pixmap

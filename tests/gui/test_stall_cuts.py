@@ -26,6 +26,14 @@ def image_item(rel: str) -> Item:
     return Item(key=rel, path=rel, modality="image", label="a", sha256="0" * 64, size=10, width=64, height=64)
 
 
+def image_model(cache: ThumbnailCache | None, *names: str) -> ItemListModel:
+    """A model of the images a/<name>.png under ROOT."""
+    model = ItemListModel(cache)
+    model.reset(ROOT)
+    model.append_items([image_item(f"a/{name}.png") for name in names])
+    return model
+
+
 def paint_card(delegate: ItemDelegate, model: ItemListModel, row: int, side: int = 96, selected: bool = False) -> QImage:
     out = QImage(200, 200, QImage.Format.Format_ARGB32_Premultiplied)
     out.fill(QColor(255, 255, 255))
@@ -66,9 +74,7 @@ def test_class_table_header_reads_the_orientation_once() -> None:
 def test_delegate_scales_a_thumbnail_once_and_paints_it_where_it_did(qtbot) -> None:
     cache = ThumbnailCache(workers=1)
     try:
-        model = ItemListModel(cache)
-        model.reset(ROOT)
-        model.append_items([image_item("a/red.png"), image_item("a/blue.png")])
+        model = image_model(cache, "red", "blue")
         for name, colour, w, h in (("red", QColor(255, 0, 0), 64, 64), ("blue", QColor(0, 0, 255), 64, 32)):
             img = QImage(w, h, QImage.Format.Format_RGB32)
             img.fill(colour)
@@ -97,9 +103,7 @@ def test_delegate_scales_a_thumbnail_once_and_paints_it_where_it_did(qtbot) -> N
 def test_image_cards_are_drawn_once_per_look_and_then_copied(qtbot) -> None:
     cache = ThumbnailCache(workers=1)
     try:
-        model = ItemListModel(cache)
-        model.reset(ROOT)
-        model.append_items([image_item("a/red.png"), image_item("a/waiting.png")])
+        model = image_model(cache, "red", "waiting")
         cache.shutdown()  # nothing is decoded here: the second card stays a placeholder
         delegate = ItemDelegate()
         placeholder = paint_card(delegate, model, 0)
@@ -121,9 +125,7 @@ def test_image_cards_are_drawn_once_per_look_and_then_copied(qtbot) -> None:
 
 def test_drawn_cards_kept_are_bounded(qtbot, monkeypatch) -> None:
     monkeypatch.setattr(delegates, "CARD_CACHE", 2)
-    model = ItemListModel()
-    model.reset(ROOT)
-    model.append_items([image_item(f"a/{n}.png") for n in range(4)])
+    model = image_model(None, *(str(n) for n in range(4)))
     delegate = ItemDelegate()
     for row in range(4):
         paint_card(delegate, model, row)
