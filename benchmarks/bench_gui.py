@@ -9,7 +9,9 @@ cold-start  wall time from process launch to the first painted window: the app (
             vs a bare script that imports PySide6 and shows an empty QMainWindow (target <= 1.5x).
 open        open a big folder in the real window: scan finished, first visible thumbnails
             painted, the longest GUI event-loop stall (a 5 ms QTimer probe) while scanning and
-            while scrolling with thumbnails loading, every stall over 50 ms, and peak RSS of the
+            while scrolling with thumbnails loading, every stall over 50 ms with the CPU time the GUI
+            thread and the whole process got inside it (GUI CPU ~ wall: its own work; process CPU ~
+            wall with little GUI CPU: waiting for the GIL; both low: not scheduled), peak RSS of the
             app and of its workers. The window has painted once before the open (a running
             window); --before-first-paint opens first, as `genaug-desktop DATASET` does.
 turns       a per-turn profile of the same open: the longest event-loop turns and what ran in
