@@ -91,6 +91,8 @@ STAGE_GAP_MS = 15
 APP_TITLE = "genaug-desktop"
 TOOL_BUTTON_TEXT_BESIDE_ICON = 2  # Qt::ToolButtonTextBesideIcon (a test checks it against Qt)
 WORKSPACE_MIN_HEIGHT = 400
+#: the status bar shows a running job's progress at most this often (a scan reports every batch)
+PROGRESS_INTERVAL_MS = 100
 DEFAULT_SIZE = (1280, 800)
 TEXT_FILE_FILTER = "Text datasets (*.txt *.csv *.tsv *.jsonl *.ndjson);;All files (*)"
 
@@ -426,6 +428,10 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.progress_label)
         bar.addPermanentWidget(self.progress_bar)
         bar.addPermanentWidget(self.cancel_button)
+        self._pending_progress: Progress | None = None
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setInterval(PROGRESS_INTERVAL_MS)
+        self._progress_timer.timeout.connect(self._show_progress)
         self._set_busy(False)
 
     def _build_menus(self) -> None:
@@ -961,14 +967,35 @@ class MainWindow(QMainWindow):
             self.session.close()
 
     def _on_progress(self, progress: Progress) -> None:
-        self.progress_label.setText(progress.message)
-        if progress.total:
-            self.progress_bar.setRange(0, progress.total)
-            self.progress_bar.setValue(min(progress.done, progress.total))
-        else:
-            self.progress_bar.setRange(0, 0)
+        """Show the job's progress, at most every PROGRESS_INTERVAL_MS.
+
+        A scan reports every batch (dozens a second); each report re-lays out the status bar and
+        repaints the bar (~6 ms), so reports in between are coalesced: the latest one is shown
+        when the interval is up. The first report is shown at once.
+        """
+        self._pending_progress = progress
+        if not self._progress_timer.isActive():
+            self._show_progress()
+            self._progress_timer.start()
+
+    def _show_progress(self) -> None:
+        progress, self._pending_progress = self._pending_progress, None
+        if progress is None:
+            self._progress_timer.stop()
+            return
+        if self.progress_label.text() != progress.message:
+            self.progress_label.setText(progress.message)
+        bar = self.progress_bar
+        total = progress.total or 0
+        if bar.maximum() != total or bar.minimum() != 0:
+            bar.setRange(0, total)
+        if total:
+            bar.setValue(min(progress.done, total))
 
     def _set_busy(self, busy: bool) -> None:
+        if not busy:
+            self._pending_progress = None
+            self._progress_timer.stop()
         self.progress_bar.setVisible(busy)
         self.progress_label.setVisible(busy)
         self.cancel_button.setVisible(busy)

@@ -388,10 +388,12 @@ def augment_from_editor(qtbot: Any, window: Any, project: Path, per_item: int, s
 
     from genaug_desktop.gui.augment_dialog import AugmentDialog
 
-    # What the status bar showed while the job ran: (progress shown, Cancel shown, the text).
+    # While the job reported: (progress shown, Cancel shown, the report's text). The status bar shows
+    # the reports at most every PROGRESS_INTERVAL_MS, so the label may lag the report; the text is
+    # taken from the report itself.
     seen: list[tuple[bool, bool, str]] = []
     controller.progress_changed.connect(lambda progress: seen.append(
-        (window.progress_bar.isVisible(), window.cancel_button.isVisible(), window.progress_label.text())))
+        (window.progress_bar.isVisible(), window.cancel_button.isVisible(), progress.message)))
     with answer_modal(QMessageBox, create), answer_modal(QFileDialog, save_as), answer_modal(AugmentDialog, options):
         click(qtbot, editor.augment_button)
         wait_until(qtbot, lambda: window.session.project is not None and controller.is_busy or

@@ -459,3 +459,27 @@ def test_the_window_names_projects_as_the_store_does(tmp_path: Path) -> None:
     made = run_job(init_project_job(str(tmp_path / "p.genaug"), str(tmp_path / "data")))
     assert session.looks_like_project(made.path) and store.is_project_dir(made.path)
     assert not session.looks_like_project(str(tmp_path))
+
+
+def test_progress_reports_are_coalesced_and_the_latest_is_shown(qtbot, make_window) -> None:
+    """A scan reports every batch; the status bar takes the first at once, then the latest per interval."""
+    from genaug_desktop.core.jobs import Progress
+    from genaug_desktop.gui.main_window import PROGRESS_INTERVAL_MS
+
+    window: MainWindow = make_window()
+    window._set_busy(True)
+    repaints: list[int] = []
+    original = window.progress_label.setText
+    window.progress_label.setText = lambda text: (repaints.append(1), original(text))  # type: ignore[method-assign]
+    window._on_progress(Progress(1, 100, "Found 1 files"))
+    assert window.progress_label.text() == "Found 1 files" and window.progress_bar.value() == 1
+    for n in range(2, 51):
+        window._on_progress(Progress(n, 100, f"Found {n} files"))
+    assert len(repaints) == 1, "reports within the interval wait for it"
+    qtbot.waitUntil(lambda: window.progress_label.text() == "Found 50 files", timeout=PROGRESS_INTERVAL_MS * 20)
+    assert window.progress_bar.value() == 50 and window.progress_bar.maximum() == 100
+    assert len(repaints) == 2, "the 49 reports in between were shown once, as the latest"
+    window._on_progress(Progress(0, 0, "Working"))  # an open-ended report: a busy bar
+    qtbot.waitUntil(lambda: window.progress_bar.maximum() == 0, timeout=PROGRESS_INTERVAL_MS * 20)
+    window._set_busy(False)
+    assert not window._progress_timer.isActive() and window.progress_label.text() == ""
