@@ -9,6 +9,7 @@ inside the dataset …) shows why, and nothing is stored. Cancel stops a check; 
 
 from __future__ import annotations
 
+import html
 import os
 from typing import TYPE_CHECKING
 
@@ -104,7 +105,7 @@ class RelinkDialog(QDialog):
         one_file = dataset_file(project)
         what = f"the file {one_file}" if one_file else "the dataset folder"
         intro = QLabel(
-            f"This project's dataset was at <b>{_escape(project.dataset_path)}</b>. Choose where {what} is now: "
+            f"This project's dataset was at <b>{html.escape(project.dataset_path, quote=False)}</b>. Choose where {what} is now: "
             "each source file there is compared with the content the project recorded. Nothing is stored "
             "until you press <b>Relink</b>, and the dataset itself is never written to.")
         intro.setWordWrap(True)
@@ -343,10 +344,6 @@ class RelinkDialog(QDialog):
     def done(self, result: int) -> None:
         self.shutdown()
         super().done(result)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def main(argv: list[str] | None = None) -> int:
